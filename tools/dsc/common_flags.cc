@@ -1,0 +1,34 @@
+// Declarations of the shared flag groups.
+#include "tools/dsc/common_flags.h"
+
+namespace dsc::cli {
+
+void AddModelFlags(ArgParser& p, ModelFlags* f, bool with_artifact) {
+  p.AddString("-m,--model", "DIR", &f->model_dir, "Hugging Face style checkpoint directory");
+  if (with_artifact) {
+    p.AddString("--artifact", "DIR", &f->artifact_dir,
+                "ahead-of-time artifact made by `dsc compile` (no code generation)");
+  }
+  p.AddString("--config", "FILE", &f->config_file,
+              "official inference-style config (dim, n_layers, ...) instead of config.json");
+  p.AddChoice("--engine", {"jit", "interp"}, &f->engine,
+              "jit: compiled optimized graph; interp: reference interpreter (default jit)");
+  p.AddInt("-t,--threads", "N", &f->threads, "worker threads (default: all cores)");
+  p.AddString("--target-cpu", "NAME", &f->target_cpu, "JIT target CPU (default: host)");
+  p.AddString("--target-features", "+a,-b", &f->target_features, "JIT target feature overrides");
+  p.AddChoice("--revision", {"r2", "r1"}, &f->revision,
+              "indexer RoPE layout: r2 (V3.2 release, default) or r1 (V3.2-Exp, interleaved)");
+  p.AddChoice("--kv-cache", {"fp8", "bf16", "f32"}, &f->kv_cache,
+              "MLA latent cache dtype (default fp8, the release's E4M3 round trip)");
+}
+
+void AddSamplingFlags(ArgParser& p, SamplingFlags* f) {
+  p.AddInt("-n,--n-predict", "N", &f->n_predict, "tokens to generate (default 128)");
+  p.AddDouble("--temp", "T", &f->temperature, "temperature; 0 = greedy (default 0.8)");
+  p.AddDouble("--top-p", "P", &f->top_p, "nucleus sampling threshold (default 1.0 = off)");
+  p.AddInt("--top-k", "K", &f->top_k, "keep the K most likely tokens (default 0 = off)");
+  p.AddInt("--seed", "S", &f->seed, "sampling seed (default 0)");
+  p.AddString("--stop", "TEXT", &f->stop, "stop when the output contains TEXT");
+}
+
+}  // namespace dsc::cli

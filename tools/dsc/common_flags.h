@@ -1,0 +1,38 @@
+// Flag groups shared by several subcommands (cli.md "Conventions"), declared once.
+#ifndef DSC_TOOLS_DSC_COMMON_FLAGS_H_
+#define DSC_TOOLS_DSC_COMMON_FLAGS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "tools/dsc/args.h"
+
+namespace dsc::cli {
+
+// Where the model comes from and how it is executed.
+struct ModelFlags {
+  std::string model_dir;     // -m, --model
+  std::string artifact_dir;  // --artifact
+  std::string config_file;   // --config (official inference-style config.json)
+  std::string engine = "jit";
+  int64_t threads = 0;       // 0 = all cores
+  std::string target_cpu;
+  std::string target_features;
+  std::string revision = "r2";
+  std::string kv_cache = "fp8";
+};
+void AddModelFlags(ArgParser& p, ModelFlags* f, bool with_artifact = true);
+
+struct SamplingFlags {
+  int64_t n_predict = 128;
+  double temperature = 0.8;
+  double top_p = 1.0;
+  int64_t top_k = 0;
+  int64_t seed = 0;
+  std::string stop;
+};
+void AddSamplingFlags(ArgParser& p, SamplingFlags* f);
+
+}  // namespace dsc::cli
+
+#endif  // DSC_TOOLS_DSC_COMMON_FLAGS_H_
