@@ -1,0 +1,112 @@
+// Interpreter: matrix products, dequantization and embedding lookup.
+#include "absl/strings/str_cat.h"
+#include "numerics/fp8_block.h"
+#include "numerics/nvfp4.h"
+#include "runtime/interp/eval_ops.h"
+#include "runtime/interp/kernels_linear.h"
+
+namespace dsc::runtime {
+namespace {
+
+using ir::OpCode;
+
+// y[M,N] = x[M,K] · w[N,K]ᵀ.
+Tensor LinearRows(const Tensor& x, const std::vector<float>& w, int64_t n) {
+  int64_t k = x.shape.back();
+  int64_t m = k == 0 ? 0 : x.numel() / k;
+  std::vector<int64_t> shape = x.shape;
+  shape.back() = n;
+  Tensor y = Tensor::Float(shape);
+  ref::Linear(x.f.data(), w.data(), m, k, n, y.f.data());
+  return y;
+}
+
+Tensor BatchMatmul(const Tensor& a, const Tensor& b, bool transpose_b) {
+  size_t r = a.shape.size();
+  int64_t m = a.shape[r - 2], k = a.shape[r - 1];
+  int64_t n = transpose_b ? b.shape[r - 2] : b.shape[r - 1];
+  std::vector<int64_t> shape = a.shape;
+  shape.back() = n;
+  Tensor y = Tensor::Float(shape);
+  int64_t batch = a.numel() / (m * k > 0 ? m * k : 1);
+  for (int64_t bi = 0; bi < batch; ++bi) {
+    const float* pa = a.f.data() + bi * m * k;
+    const float* pb = b.f.data() + bi * k * n;
+    float* py = y.f.data() + bi * m * n;
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t j = 0; j < n; ++j) {
+        float acc = 0.0f;
+        for (int64_t t = 0; t < k; ++t) acc += pa[i * k + t] * (transpose_b ? pb[j * k + t] : pb[t * n + j]);
+        py[i * n + j] = acc;
+      }
+    }
+  }
+  return y;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<float>> DequantizeMatrix(const Tensor& w, int64_t index) {
+  int64_t n = w.shape[w.shape.size() - 2], k = w.shape.back();
+  std::vector<float> out(static_cast<size_t>(n * k));
+  if (w.quant.format == ir::QuantFormat::kNvfp4) {
+    const uint8_t* const* p = &w.quant.parts[3 * index];
+    float global;
+    std::memcpy(&global, p[2], sizeof(float));
+    absl::Status s = numerics::DequantizeNvfp4(p[0], p[1], global, n, k, out.data());
+    if (!s.ok()) return s;
+  } else {
+    const uint8_t* const* p = &w.quant.parts[2 * index];
+    std::vector<float> scale_inv(static_cast<size_t>(numerics::Fp8BlockCount(n) * numerics::Fp8BlockCount(k)));
+    std::memcpy(scale_inv.data(), p[1], scale_inv.size() * sizeof(float));
+    absl::Status s = numerics::DequantizeFp8Block(p[0], scale_inv.data(), n, k, out.data());
+    if (!s.ok()) return s;
+  }
+  return out;
+}
+
+EvalResult EvalLinearOp(const EvalArgs& a) {
+  const auto& in = a.in;
+  switch (a.op.code()) {
+    case OpCode::kMatmul:
+      return std::vector<Tensor>{LinearRows(*in[0], in[1]->f, in[1]->shape[0])};
+    case OpCode::kQuantizedMatmul: {
+      absl::StatusOr<std::vector<float>> w = DequantizeMatrix(*in[1], 0);
+      if (!w.ok()) return w.status();
+      return std::vector<Tensor>{LinearRows(*in[0], *w, in[1]->shape[0])};
+    }
+    case OpCode::kBatchMatmul:
+      return std::vector<Tensor>{BatchMatmul(*in[0], *in[1], ir::GetBool(a.op.attrs(), "transpose_b"))};
+    case OpCode::kDequantize: {
+      const Tensor& w = *in[0];
+      Tensor y = Tensor::Float(w.shape);
+      int64_t per = w.shape[w.shape.size() - 2] * w.shape.back();
+      for (int64_t m = 0; m * per < w.numel(); ++m) {
+        absl::StatusOr<std::vector<float>> d = DequantizeMatrix(w, m);
+        if (!d.ok()) return d.status();
+        std::copy(d->begin(), d->end(), y.f.begin() + m * per);
+      }
+      return std::vector<Tensor>{std::move(y)};
+    }
+    case OpCode::kEmbedding: {
+      const Tensor& table = *in[0];
+      const Tensor& ids = *in[1];
+      int64_t vocab = table.shape[0], dim = table.shape[1];
+      std::vector<int64_t> shape = ids.shape;
+      shape.push_back(dim);
+      Tensor y = Tensor::Float(shape);
+      for (int64_t t = 0; t < ids.numel(); ++t) {
+        int64_t id = ids.i[t];
+        if (id < 0 || id >= vocab) {
+          return absl::OutOfRangeError(absl::StrCat("token id ", id, " is outside the vocabulary [0, ", vocab, ")"));
+        }
+        std::copy_n(table.f.begin() + id * dim, dim, y.f.begin() + t * dim);
+      }
+      return std::vector<Tensor>{std::move(y)};
+    }
+    default:
+      return absl::UnimplementedError("not a linear op");
+  }
+}
+
+}  // namespace dsc::runtime

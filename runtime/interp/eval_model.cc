@@ -1,0 +1,217 @@
+// Interpreter: the DeepSeek V3.2 building blocks (model.md §5-§9), written as plainly as the
+// spec states them.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "absl/strings/str_cat.h"
+#include "numerics/act_quant.h"
+#include "numerics/hadamard.h"
+#include "numerics/rope.h"
+#include "numerics/scalar_formats.h"
+#include "runtime/interp/eval_ops.h"
+#include "runtime/interp/kernels_moe.h"
+
+namespace dsc::runtime {
+namespace {
+
+using ir::OpCode;
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+numerics::ActScaleFormat ScaleFormat(const ir::Operation& op) {
+  return ir::GetString(op.attrs(), "scale_fmt") == "ue8m0" ? numerics::ActScaleFormat::kUe8m0
+                                                          : numerics::ActScaleFormat::kPlain;
+}
+
+absl::StatusOr<int64_t> DimAttr(const EvalArgs& a, const char* name) {
+  return ir::GetDim(a.op.attrs(), name).Evaluate(a.symbols);
+}
+
+EvalResult RopeFreqs(const EvalArgs& a) {
+  const auto& at = a.op.attrs();
+  absl::StatusOr<std::vector<float>> f = numerics::YarnFrequencies(
+      ir::GetInt(at, "dim"), ir::GetFloat(at, "theta"), ir::GetFloat(at, "factor"), ir::GetInt(at, "original_seq_len"),
+      ir::GetFloat(at, "beta_fast"), ir::GetFloat(at, "beta_slow"), ir::GetInt(at, "max_seq_len"));
+  if (!f.ok()) return f.status();
+  Tensor y = Tensor::Float({static_cast<int64_t>(f->size())});
+  y.f = std::move(*f);
+  return std::vector<Tensor>{std::move(y)};
+}
+
+// x[S, ..., d]: every d-vector of row s rotated at position pos[s].
+EvalResult Rotary(const EvalArgs& a) {
+  Tensor y = *a.in[0];
+  y.dtype = ir::DType::kF32;
+  const Tensor& pos = *a.in[2];
+  int64_t s = y.shape[0], d = y.shape.back();
+  int64_t per_row = s == 0 ? 0 : y.numel() / s;
+  bool interleaved = ir::GetBool(a.op.attrs(), "interleaved");
+  for (int64_t r = 0; r < s; ++r) {
+    for (int64_t v = 0; v < per_row; v += d) {
+      numerics::ApplyRope(y.f.data() + r * per_row + v, d, pos.i[r], a.in[1]->f.data(), interleaved);
+    }
+  }
+  return std::vector<Tensor>{std::move(y)};
+}
+
+EvalResult Hadamard(const EvalArgs& a) {
+  Tensor y = *a.in[0];
+  int64_t d = y.shape.back();
+  for (int64_t v = 0; v < y.numel(); v += d) {
+    absl::Status st = numerics::HadamardTransform(y.f.data() + v, d);
+    if (!st.ok()) return st;
+  }
+  return std::vector<Tensor>{std::move(y)};
+}
+
+EvalResult Fp8RoundTrip(const EvalArgs& a) {
+  Tensor y = *a.in[0];
+  absl::Status st = numerics::ActQuantRoundTrip(y.f.data(), y.numel(), ir::GetInt(a.op.attrs(), "block"), ScaleFormat(a.op));
+  if (!st.ok()) return st;
+  return std::vector<Tensor>{std::move(y)};
+}
+
+// Codes are held as their exact E4M3 values (the interpreter stores floats).
+EvalResult Fp8Quantize(const EvalArgs& a) {
+  const Tensor& x = *a.in[0];
+  int64_t block = ir::GetInt(a.op.attrs(), "block");
+  std::vector<uint8_t> codes(static_cast<size_t>(x.numel()));
+  Tensor values = Tensor::Float(a.result_shapes[0], ir::DType::kF8E4M3);
+  Tensor scales = Tensor::Float(a.result_shapes[1]);
+  absl::Status st = numerics::ActQuant(x.f.data(), x.numel(), block, ScaleFormat(a.op), codes.data(), scales.f.data());
+  if (!st.ok()) return st;
+  for (size_t j = 0; j < codes.size(); ++j) values.f[j] = numerics::DecodeE4m3(codes[j]);
+  return std::vector<Tensor>{std::move(values), std::move(scales)};
+}
+
+// model.md §8.6: I[s,t] = s_k[t] · Σ_h w[s,h] · scale · relu(q[s,h] · k8[t]), causal: t ≤ start+s.
+EvalResult IndexerScore(const EvalArgs& a) {
+  const Tensor& q = *a.in[0];
+  const Tensor& w = *a.in[1];
+  const Tensor& k = *a.in[2];
+  const Tensor* ks = a.in.size() == 4 ? a.in[3] : nullptr;
+  int64_t s = q.shape[0], h = q.shape[1], d = q.shape[2], t = k.shape[0];
+  float scale = static_cast<float>(ir::GetFloat(a.op.attrs(), "scale"));
+  bool causal = ir::GetBool(a.op.attrs(), "causal");
+  absl::StatusOr<int64_t> start = DimAttr(a, "start");
+  if (!start.ok()) return start.status();
+  Tensor y = Tensor::Float({s, t});
+  for (int64_t i = 0; i < s; ++i) {
+    for (int64_t j = 0; j < t; ++j) {
+      if (causal && j > *start + i) {
+        y.f[i * t + j] = kNegInf;
+        continue;
+      }
+      float acc = 0.0f;
+      for (int64_t hh = 0; hh < h; ++hh) {
+        const float* qv = q.f.data() + (i * h + hh) * d;
+        const float* kv = k.f.data() + j * d;
+        float dot = 0.0f;
+        for (int64_t c = 0; c < d; ++c) dot += qv[c] * kv[c];
+        acc += std::max(dot, 0.0f) * w.f[i * h + hh] * scale;
+      }
+      y.f[i * t + j] = ks != nullptr ? acc * ks->f[j] : acc;
+    }
+  }
+  return std::vector<Tensor>{std::move(y)};
+}
+
+// 0 on the min(k, T) largest scores of each row, -inf elsewhere (§7.6, §8.8).
+EvalResult SparseTopkMask(const EvalArgs& a) {
+  const Tensor& x = *a.in[0];
+  int64_t s = x.shape[0], t = x.shape[1];
+  int64_t k = std::min(ir::GetInt(a.op.attrs(), "k"), t);
+  Tensor y = Tensor::Float({s, t});
+  std::vector<int64_t> order(t);
+  for (int64_t i = 0; i < s; ++i) {
+    const float* row = x.f.data() + i * t;
+    std::iota(order.begin(), order.end(), 0);
+    std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                      [&](int64_t p, int64_t q) { return row[p] > row[q] || (row[p] == row[q] && p < q); });
+    std::fill(y.f.begin() + i * t, y.f.begin() + (i + 1) * t, kNegInf);
+    for (int64_t j = 0; j < k; ++j) y.f[i * t + order[j]] = 0.0f;
+  }
+  return std::vector<Tensor>{std::move(y)};
+}
+
+// o[s,h] = Σ_t softmax_t(scale·q[s,h]·k[t,h] + mask[s,t], causal t ≤ start+s) · v[t,h].
+EvalResult Attention(const EvalArgs& a) {
+  const Tensor& q = *a.in[0];
+  const Tensor& k = *a.in[1];
+  const Tensor& v = *a.in[2];
+  const Tensor* mask = a.in.size() == 4 ? a.in[3] : nullptr;
+  int64_t s = q.shape[0], h = q.shape[1], d = q.shape[2], t = k.shape[0], dv = v.shape[2];
+  float scale = static_cast<float>(ir::GetFloat(a.op.attrs(), "scale"));
+  bool causal = ir::GetBool(a.op.attrs(), "causal");
+  absl::StatusOr<int64_t> start = DimAttr(a, "start");
+  if (!start.ok()) return start.status();
+  Tensor o = Tensor::Float({s, h, dv});
+  std::vector<float> z(t);
+  for (int64_t i = 0; i < s; ++i) {
+    for (int64_t hh = 0; hh < h; ++hh) {
+      const float* qv = q.f.data() + (i * h + hh) * d;
+      float zmax = kNegInf;
+      for (int64_t j = 0; j < t; ++j) {
+        float dot = 0.0f;
+        const float* kv = k.f.data() + (j * h + hh) * d;
+        for (int64_t c = 0; c < d; ++c) dot += qv[c] * kv[c];
+        z[j] = scale * dot + (mask != nullptr ? mask->f[i * t + j] : 0.0f);
+        if (causal && j > *start + i) z[j] = kNegInf;
+        zmax = std::max(zmax, z[j]);
+      }
+      float sum = 0.0f;
+      for (int64_t j = 0; j < t; ++j) {
+        z[j] = z[j] == kNegInf ? 0.0f : std::exp(z[j] - zmax);
+        sum += z[j];
+      }
+      float* ov = o.f.data() + (i * h + hh) * dv;
+      for (int64_t j = 0; j < t; ++j) {
+        float p = z[j] / sum;
+        if (p == 0.0f) continue;
+        const float* vv = v.f.data() + (j * h + hh) * dv;
+        for (int64_t c = 0; c < dv; ++c) ov[c] += p * vv[c];
+      }
+    }
+  }
+  return std::vector<Tensor>{std::move(o)};
+}
+
+EvalResult MoeGate(const EvalArgs& a) {
+  const Tensor& logits = *a.in[0];
+  const auto& at = a.op.attrs();
+  ref::MoeGateConfig config;
+  config.n_experts = logits.shape[1];
+  config.n_groups = ir::GetInt(at, "n_groups");
+  config.n_limited_groups = ir::GetInt(at, "n_limited_groups");
+  config.n_activated = ir::GetInt(at, "top_k");
+  config.route_scale = static_cast<float>(ir::GetFloat(at, "route_scale"));
+  config.score_func = ir::GetString(at, "score_func") == "softmax" ? ref::ScoreFunc::kSoftmax : ref::ScoreFunc::kSigmoid;
+  Tensor weights = Tensor::Float(a.result_shapes[0]);
+  Tensor experts = Tensor::Int(a.result_shapes[1], ir::DType::kI32);
+  std::vector<int32_t> ids(experts.i.size());
+  absl::Status st = ref::MoeGate(logits.f.data(), a.in.size() == 2 ? a.in[1]->f.data() : nullptr, logits.shape[0],
+                                 config, ids.data(), weights.f.data());
+  if (!st.ok()) return st;
+  std::copy(ids.begin(), ids.end(), experts.i.begin());
+  return std::vector<Tensor>{std::move(weights), std::move(experts)};
+}
+
+}  // namespace
+
+EvalResult EvalModelOp(const EvalArgs& a) {
+  switch (a.op.code()) {
+    case OpCode::kRopeFreqs: return RopeFreqs(a);
+    case OpCode::kRotary: return Rotary(a);
+    case OpCode::kHadamard: return Hadamard(a);
+    case OpCode::kFp8RoundTrip: return Fp8RoundTrip(a);
+    case OpCode::kFp8Quantize: return Fp8Quantize(a);
+    case OpCode::kIndexerScore: return IndexerScore(a);
+    case OpCode::kSparseTopkMask: return SparseTopkMask(a);
+    case OpCode::kAttention: return Attention(a);
+    case OpCode::kMoeGate: return MoeGate(a);
+    default: return absl::UnimplementedError("not a model op");
+  }
+}
+
+}  // namespace dsc::runtime

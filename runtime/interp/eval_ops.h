@@ -1,0 +1,37 @@
+// Evaluation of the stateless IR ops on interpreter tensors (one file per op family).
+// Stateful ops (cache_read/cache_write) and ops that call functions (moe_experts) are handled
+// by the interpreter itself.
+#ifndef DSC_RUNTIME_INTERP_EVAL_OPS_H_
+#define DSC_RUNTIME_INTERP_EVAL_OPS_H_
+
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ir/module.h"
+#include "runtime/interp/tensor.h"
+
+namespace dsc::runtime {
+
+struct EvalArgs {
+  const ir::Operation& op;
+  const std::vector<const Tensor*>& in;
+  const ir::SymbolBindings& symbols;
+  // Result shapes with the symbols bound.
+  std::vector<std::vector<int64_t>> result_shapes;
+};
+
+using EvalResult = absl::StatusOr<std::vector<Tensor>>;
+
+// Returns Unimplemented if the op is not in the family.
+EvalResult EvalLinearOp(const EvalArgs& a);       // matmul, batch_matmul, dequantize, quantized_matmul, embedding
+EvalResult EvalElementwiseOp(const EvalArgs& a);  // add ... cast
+EvalResult EvalNormOp(const EvalArgs& a);         // rms_norm, layer_norm, softmax, reduce
+EvalResult EvalShapeOp(const EvalArgs& a);        // reshape ... positions
+EvalResult EvalModelOp(const EvalArgs& a);        // rope_freqs ... moe_gate
+
+// Dequantizes matrix `index` of a quantized tensor [..., N, K] to float32 [N, K].
+absl::StatusOr<std::vector<float>> DequantizeMatrix(const Tensor& w, int64_t index);
+
+}  // namespace dsc::runtime
+
+#endif  // DSC_RUNTIME_INTERP_EVAL_OPS_H_

@@ -1,0 +1,192 @@
+// Interpreter: data movement (reshape, transpose, broadcast, concat, split, slice, gather,
+// scatter-add, top-k, positions). Works on float and integer tensors alike.
+#include <algorithm>
+#include <numeric>
+
+#include "absl/strings/str_cat.h"
+#include "runtime/interp/eval_ops.h"
+
+namespace dsc::runtime {
+namespace {
+
+using ir::OpCode;
+
+// Element access independent of storage.
+double Get(const Tensor& t, int64_t j) { return t.is_int() ? static_cast<double>(t.i[j]) : t.f[j]; }
+void Set(Tensor& t, int64_t j, double v) {
+  if (t.is_int()) t.i[j] = static_cast<int64_t>(v);
+  else t.f[j] = static_cast<float>(v);
+}
+Tensor Like(const Tensor& x, std::vector<int64_t> shape) {
+  return x.is_int() ? Tensor::Int(std::move(shape), x.dtype) : Tensor::Float(std::move(shape), x.dtype);
+}
+
+// View of a tensor as [outer, axis, inner] around `axis`.
+struct Around {
+  int64_t outer = 1, n = 1, inner = 1;
+  Around(const std::vector<int64_t>& shape, int axis) {
+    for (int d = 0; d < axis; ++d) outer *= shape[d];
+    n = shape[axis];
+    for (size_t d = axis + 1; d < shape.size(); ++d) inner *= shape[d];
+  }
+};
+
+int Axis(const ir::Operation& op, size_t rank, const char* name = "axis") {
+  int64_t a = ir::GetInt(op.attrs(), name);
+  return static_cast<int>(a < 0 ? a + static_cast<int64_t>(rank) : a);
+}
+
+Tensor Transpose(const Tensor& x, const std::vector<int64_t>& perm) {
+  size_t r = x.shape.size();
+  std::vector<int64_t> shape(r), in_strides(r, 1);
+  for (int d = static_cast<int>(r) - 2; d >= 0; --d) in_strides[d] = in_strides[d + 1] * x.shape[d + 1];
+  for (size_t d = 0; d < r; ++d) shape[d] = x.shape[perm[d]];
+  Tensor y = Like(x, shape);
+  std::vector<int64_t> idx(r, 0);
+  for (int64_t j = 0; j < y.numel(); ++j) {
+    int64_t off = 0;
+    for (size_t d = 0; d < r; ++d) off += idx[d] * in_strides[perm[d]];
+    Set(y, j, Get(x, off));
+    for (int d = static_cast<int>(r) - 1; d >= 0; --d) {
+      if (++idx[d] < shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return y;
+}
+
+Tensor Broadcast(const Tensor& x, const std::vector<int64_t>& shape) {
+  Tensor y = Like(x, shape);
+  size_t r = shape.size(), xr = x.shape.size();
+  std::vector<int64_t> idx(r, 0);
+  for (int64_t j = 0; j < y.numel(); ++j) {
+    int64_t off = 0, stride = 1;
+    for (int d = static_cast<int>(xr) - 1; d >= 0; --d) {
+      if (x.shape[d] != 1) off += idx[d + r - xr] * stride;
+      stride *= x.shape[d];
+    }
+    Set(y, j, Get(x, off));
+    for (int d = static_cast<int>(r) - 1; d >= 0; --d) {
+      if (++idx[d] < shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return y;
+}
+
+// Copies x[outer, lo:hi, inner] into y[outer, at:at+(hi-lo), inner].
+void CopyAxisRange(const Tensor& x, const Around& xa, int64_t lo, int64_t hi, Tensor& y, const Around& ya, int64_t at) {
+  for (int64_t o = 0; o < xa.outer; ++o) {
+    for (int64_t k = lo; k < hi; ++k) {
+      for (int64_t in = 0; in < xa.inner; ++in) {
+        Set(y, (o * ya.n + at + k - lo) * ya.inner + in, Get(x, (o * xa.n + k) * xa.inner + in));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+EvalResult EvalShapeOp(const EvalArgs& a) {
+  const auto& in = a.in;
+  const ir::Operation& op = a.op;
+  switch (op.code()) {
+    case OpCode::kReshape: {
+      Tensor y = *in[0];
+      y.shape = a.result_shapes[0];
+      return std::vector<Tensor>{std::move(y)};
+    }
+    case OpCode::kTranspose: return std::vector<Tensor>{Transpose(*in[0], ir::GetInts(op.attrs(), "perm"))};
+    case OpCode::kBroadcast: return std::vector<Tensor>{Broadcast(*in[0], a.result_shapes[0])};
+    case OpCode::kConcat: {
+      int axis = Axis(op, in[0]->shape.size());
+      Tensor y = Like(*in[0], a.result_shapes[0]);
+      Around ya(y.shape, axis);
+      int64_t at = 0;
+      for (const Tensor* x : in) {
+        Around xa(x->shape, axis);
+        CopyAxisRange(*x, xa, 0, xa.n, y, ya, at);
+        at += xa.n;
+      }
+      return std::vector<Tensor>{std::move(y)};
+    }
+    case OpCode::kSplit:
+    case OpCode::kSlice: {
+      const Tensor& x = *in[0];
+      int axis = Axis(op, x.shape.size());
+      Around xa(x.shape, axis);
+      std::vector<Tensor> out;
+      int64_t lo = op.code() == OpCode::kSlice ? ir::GetInt(op.attrs(), "start") : 0;
+      for (const auto& shape : a.result_shapes) {
+        Tensor y = Like(x, shape);
+        Around ya(shape, axis);
+        CopyAxisRange(x, xa, lo, lo + ya.n, y, ya, 0);
+        lo += ya.n;
+        out.push_back(std::move(y));
+      }
+      return out;
+    }
+    case OpCode::kGather: {
+      const Tensor& x = *in[0];
+      const Tensor& idx = *in[1];
+      int axis = Axis(op, x.shape.size());
+      Around xa(x.shape, axis);
+      Tensor y = Like(x, a.result_shapes[0]);
+      int64_t m = idx.numel();
+      for (int64_t o = 0; o < xa.outer; ++o) {
+        for (int64_t k = 0; k < m; ++k) {
+          int64_t src = idx.i[k];
+          if (src < 0 || src >= xa.n) return absl::OutOfRangeError(absl::StrCat("gather index ", src, " out of range [0, ", xa.n, ")"));
+          for (int64_t j = 0; j < xa.inner; ++j) Set(y, (o * m + k) * xa.inner + j, Get(x, (o * xa.n + src) * xa.inner + j));
+        }
+      }
+      return std::vector<Tensor>{std::move(y)};
+    }
+    case OpCode::kScatterAdd: {
+      Tensor y = *in[0];
+      const Tensor& idx = *in[1];
+      const Tensor& src = *in[2];
+      int axis = Axis(op, y.shape.size());
+      Around ya(y.shape, axis);
+      int64_t m = idx.numel();
+      for (int64_t o = 0; o < ya.outer; ++o) {
+        for (int64_t k = 0; k < m; ++k) {
+          int64_t dst = idx.i[k];
+          if (dst < 0 || dst >= ya.n) return absl::OutOfRangeError(absl::StrCat("scatter index ", dst, " out of range"));
+          for (int64_t j = 0; j < ya.inner; ++j) y.f[(o * ya.n + dst) * ya.inner + j] += src.f[(o * m + k) * ya.inner + j];
+        }
+      }
+      return std::vector<Tensor>{std::move(y)};
+    }
+    case OpCode::kTopk: {
+      const Tensor& x = *in[0];
+      int64_t n = x.shape.back(), k = ir::GetInt(op.attrs(), "k");
+      int64_t rows = n == 0 ? 0 : x.numel() / n;
+      Tensor values = Tensor::Float(a.result_shapes[0]);
+      Tensor indices = Tensor::Int(a.result_shapes[1], ir::DType::kI32);
+      std::vector<int64_t> order(n);
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* row = x.f.data() + r * n;
+        std::iota(order.begin(), order.end(), 0);
+        // Largest first; ties to the lower index (deterministic).
+        std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                          [&](int64_t p, int64_t q) { return row[p] > row[q] || (row[p] == row[q] && p < q); });
+        for (int64_t j = 0; j < k; ++j) {
+          values.f[r * k + j] = row[order[j]];
+          indices.i[r * k + j] = order[j];
+        }
+      }
+      return std::vector<Tensor>{std::move(values), std::move(indices)};
+    }
+    case OpCode::kPositions: {
+      absl::StatusOr<int64_t> start = ir::GetDim(op.attrs(), "start").Evaluate(a.symbols);
+      if (!start.ok()) return start.status();
+      Tensor y = Tensor::Int(a.result_shapes[0]);
+      for (int64_t j = 0; j < y.numel(); ++j) y.i[j] = *start + j;
+      return std::vector<Tensor>{std::move(y)};
+    }
+    default: return absl::UnimplementedError("not a shape op");
+  }
+}
+
+}  // namespace dsc::runtime

@@ -1,0 +1,237 @@
+// The interpreter's driver: binds arguments and symbols, walks a function's ops in order,
+// and handles the ops that touch state (KV caches) or call functions (MoE experts).
+#include "runtime/interp/interpreter.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "numerics/scalar_formats.h"
+#include "runtime/interp/eval_ops.h"
+
+namespace dsc::runtime {
+namespace {
+
+using ir::DType;
+using ir::OpCode;
+
+// Widens stored elements to float32 exactly.
+absl::StatusOr<std::vector<float>> DecodeFloats(const uint8_t* p, DType dtype, int64_t n) {
+  std::vector<float> out(static_cast<size_t>(n));
+  for (int64_t j = 0; j < n; ++j) {
+    switch (dtype) {
+      case DType::kF32: std::memcpy(&out[j], p + 4 * j, 4); break;
+      case DType::kBF16: {
+        uint16_t b;
+        std::memcpy(&b, p + 2 * j, 2);
+        out[j] = numerics::Bf16ToFloat(b);
+        break;
+      }
+      case DType::kF16: {
+        uint16_t b;
+        std::memcpy(&b, p + 2 * j, 2);
+        out[j] = numerics::F16ToFloat(b);
+        break;
+      }
+      case DType::kF8E4M3: out[j] = numerics::DecodeE4m3(p[j]); break;
+      default: return absl::InvalidArgumentError(absl::StrCat("cannot decode ", ir::DTypeName(dtype).data(), " constants"));
+    }
+  }
+  return out;
+}
+
+// Rounds values to what a state buffer of `dtype` stores (bf16 KV cache mode).
+float StoreAs(float v, DType dtype) {
+  if (dtype == DType::kBF16) return numerics::Bf16ToFloat(numerics::FloatToBf16(v));
+  return v;
+}
+
+}  // namespace
+
+Interpreter::Interpreter(const ir::Module& module, TensorBytesFn bytes) : module_(module), bytes_(std::move(bytes)) {}
+
+std::unique_ptr<SequenceState> Interpreter::NewSequence() const {
+  auto state = std::make_unique<SequenceState>();
+  for (const auto& s : module_.states()) {
+    Tensor t = Tensor::Float(s->type().shape().Evaluate({}).value(), s->type().dtype());
+    state->buffers.emplace(s.get(), std::move(t));
+  }
+  return state;
+}
+
+absl::StatusOr<const Tensor*> Interpreter::Constant(const ir::Value* c) {
+  auto it = constants_.find(c);
+  if (it != constants_.end()) return &it->second;
+  Tensor t;
+  t.shape = c->type().shape().Evaluate({}).value();
+  std::vector<const uint8_t*> parts;
+  for (const ir::TensorRef& ref : c->parts()) {
+    absl::StatusOr<const uint8_t*> p = bytes_(ref);
+    if (!p.ok()) return p.status();
+    parts.push_back(*p);
+  }
+  if (c->type().is_quantized()) {
+    t.quantized = true;
+    t.quant = QuantView{c->type().format(), std::move(parts)};
+  } else {
+    t.dtype = c->type().dtype();
+    int64_t per_part = t.numel() / static_cast<int64_t>(parts.size());
+    for (const uint8_t* p : parts) {
+      absl::StatusOr<std::vector<float>> f = DecodeFloats(p, t.dtype, per_part);
+      if (!f.ok()) return absl::InvalidArgumentError(absl::StrCat("constant @", c->name(), ": ", f.status().message()));
+      t.f.insert(t.f.end(), f->begin(), f->end());
+    }
+  }
+  return &constants_.emplace(c, std::move(t)).first->second;
+}
+
+absl::StatusOr<std::vector<Tensor>> Interpreter::Run(const std::string& name, const ir::SymbolBindings& symbols,
+                                                     std::vector<Tensor> args, SequenceState* state) {
+  const ir::Function* f = module_.FindFunction(name);
+  if (f == nullptr) return absl::NotFoundError(absl::StrCat("module has no function @", name));
+  return RunFunction(*f, symbols, std::move(args), state);
+}
+
+absl::StatusOr<std::vector<Tensor>> Interpreter::RunFunction(const ir::Function& f, const ir::SymbolBindings& symbols,
+                                                             std::vector<Tensor> args, SequenceState* state) {
+  if (args.size() != f.arguments().size()) {
+    return absl::InvalidArgumentError(absl::StrCat("@", f.name(), " takes ", f.arguments().size(), " arguments, got ", args.size()));
+  }
+  absl::flat_hash_map<const ir::Value*, Tensor> values;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const ir::Value* arg = f.argument(static_cast<int>(i));
+    if (!arg->type().is_quantized()) {
+      absl::StatusOr<std::vector<int64_t>> shape = arg->type().shape().Evaluate(symbols);
+      if (!shape.ok()) return shape.status();
+      if (*shape != args[i].shape) {
+        return absl::InvalidArgumentError(absl::StrCat("@", f.name(), " argument %", arg->name(), ": shape does not match ",
+                                                       arg->type().ToString(), " under the bound symbols"));
+      }
+    }
+    values.emplace(arg, std::move(args[i]));
+  }
+  for (const auto& op_ptr : f.ops()) {
+    const ir::Operation& op = *op_ptr;
+    std::vector<const Tensor*> in;
+    for (const ir::Value* v : op.operands()) {
+      if (v->kind() == ir::Value::Kind::kConstant) {
+        absl::StatusOr<const Tensor*> c = Constant(v);
+        if (!c.ok()) return c.status();
+        in.push_back(*c);
+      } else if (v->kind() == ir::Value::Kind::kState) {
+        in.push_back(&state->buffers.at(v));
+      } else {
+        in.push_back(&values.at(v));
+      }
+    }
+    EvalArgs a{op, in, symbols, {}};
+    for (int r = 0; r < op.num_results(); ++r) {
+      absl::StatusOr<std::vector<int64_t>> shape = op.result(r)->type().shape().Evaluate(symbols);
+      if (!shape.ok()) return shape.status();
+      a.result_shapes.push_back(std::move(*shape));
+    }
+    std::vector<Tensor> results;
+    switch (op.code()) {
+      case OpCode::kReturn: {
+        std::vector<Tensor> out;
+        for (const Tensor* t : in) out.push_back(*t);
+        return out;
+      }
+      case OpCode::kCacheWrite: {
+        Tensor& buf = state->buffers.at(op.operand(0));
+        const Tensor& rows = *in[1];
+        absl::StatusOr<int64_t> start = ir::GetDim(op.attrs(), "start").Evaluate(symbols);
+        if (!start.ok()) return start.status();
+        int64_t n = rows.shape[0], width = n == 0 ? 0 : rows.numel() / n;
+        if (*start < 0 || *start + n > buf.shape[0]) {
+          return absl::OutOfRangeError(absl::StrCat("context overflow: positions [", *start, ", ", *start + n,
+                                                    ") do not fit the KV cache of ", buf.shape[0], " tokens"));
+        }
+        for (int64_t j = 0; j < n * width; ++j) buf.f[*start * width + j] = StoreAs(rows.f[j], buf.dtype);
+        continue;
+      }
+      case OpCode::kCacheRead: {
+        const Tensor& buf = *in[0];
+        Tensor y = Tensor::Float(a.result_shapes[0], buf.dtype);
+        if (a.result_shapes[0][0] > buf.shape[0]) return absl::OutOfRangeError("context overflow: cache read past its capacity");
+        std::copy_n(buf.f.begin(), y.f.size(), y.f.begin());
+        results.push_back(std::move(y));
+        break;
+      }
+      case OpCode::kMoeExperts: {
+        absl::StatusOr<Tensor> y = RunMoeExperts(op, in, state);
+        if (!y.ok()) return y.status();
+        results.push_back(std::move(*y));
+        break;
+      }
+      default: {
+        EvalResult r = absl::UnimplementedError("");
+        for (auto family : {EvalLinearOp, EvalElementwiseOp, EvalNormOp, EvalShapeOp, EvalModelOp}) {
+          r = family(a);
+          if (r.ok() || r.status().code() != absl::StatusCode::kUnimplemented) break;
+        }
+        if (!r.ok()) {
+          return absl::Status(r.status().code(), absl::StrCat("@", f.name(), ": '", std::string(op.name()), "': ", r.status().message()));
+        }
+        results = std::move(*r);
+      }
+    }
+    for (int r = 0; r < op.num_results(); ++r) values[op.result(r)] = std::move(results[r]);
+  }
+  return absl::InternalError(absl::StrCat("@", f.name(), " has no return"));
+}
+
+// Generic MoE (model.md §9): for each expert in increasing id, run the body on the rows routed
+// to it and accumulate weight · output into a float32 accumulator per token.
+absl::StatusOr<Tensor> Interpreter::RunMoeExperts(const ir::Operation& op, const std::vector<const Tensor*>& in,
+                                                  SequenceState* state) {
+  const Tensor& x = *in[0];
+  const Tensor& weights = *in[1];
+  const Tensor& experts = *in[2];
+  const ir::Function* body = module_.FindFunction(std::get<ir::SymbolRef>(op.attrs().at("body")).name);
+  if (body == nullptr) return absl::InvalidArgumentError("moe_experts: unknown body function");
+  int64_t rows = x.shape[0], dim = x.shape[1], k = weights.shape[1];
+  int64_t n_experts = in[3]->shape[0];
+  Tensor acc = Tensor::Float(x.shape);
+  for (int64_t e = 0; e < n_experts; ++e) {
+    std::vector<int64_t> picked;  // (row, slot) pairs routed to e
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t j = 0; j < k; ++j) {
+        if (experts.i[r * k + j] == e) picked.push_back(r * k + j);
+      }
+    }
+    if (picked.empty()) continue;
+    int64_t n = static_cast<int64_t>(picked.size());
+    Tensor xe = Tensor::Float({n, dim});
+    for (int64_t p = 0; p < n; ++p) std::copy_n(x.f.begin() + (picked[p] / k) * dim, dim, xe.f.begin() + p * dim);
+    std::vector<Tensor> args;
+    args.push_back(std::move(xe));
+    for (int w = 3; w < 6; ++w) args.push_back(ExpertSlice(*in[w], e));
+    absl::StatusOr<std::vector<Tensor>> y = RunFunction(*body, {{body->symbols()[0], n}}, std::move(args), state);
+    if (!y.ok()) return y.status();
+    for (int64_t p = 0; p < n; ++p) {
+      float g = weights.f[picked[p]];
+      float* dst = acc.f.data() + (picked[p] / k) * dim;
+      for (int64_t c = 0; c < dim; ++c) dst[c] += (*y)[0].f[p * dim + c] * g;
+    }
+  }
+  return acc;
+}
+
+// Matrix `e` of a stacked [E, N, K] weight, as the body's argument.
+Tensor Interpreter::ExpertSlice(const Tensor& w, int64_t e) {
+  Tensor t;
+  t.dtype = w.dtype;
+  t.shape = {w.shape[1], w.shape[2]};
+  if (w.quantized) {
+    size_t per = w.quant.parts.size() / static_cast<size_t>(w.shape[0]);
+    t.quantized = true;
+    t.quant.format = w.quant.format;
+    t.quant.parts.assign(w.quant.parts.begin() + e * per, w.quant.parts.begin() + (e + 1) * per);
+  } else {
+    int64_t per = t.numel();
+    t.f.assign(w.f.begin() + e * per, w.f.begin() + (e + 1) * per);
+  }
+  return t;
+}
+
+}  // namespace dsc::runtime

@@ -1,0 +1,55 @@
+// The reference interpreter (the oracle): executes any verified IR module op by op in plain
+// float32, binding symbolic dims at call time. Every fast path is checked against it.
+#ifndef DSC_RUNTIME_INTERP_INTERPRETER_H_
+#define DSC_RUNTIME_INTERP_INTERPRETER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "ir/module.h"
+#include "runtime/interp/tensor.h"
+
+namespace dsc::runtime {
+
+// Returns a pointer to the bytes of a checkpoint tensor (e.g. inside an mmapped shard). The
+// runtime never opens checkpoints itself: the caller (frontend/tools) validated them.
+using TensorBytesFn = std::function<absl::StatusOr<const uint8_t*>(const ir::TensorRef&)>;
+
+// The mutable state of one sequence: every module `state` (KV caches), zero-initialized.
+struct SequenceState {
+  absl::flat_hash_map<const ir::Value*, Tensor> buffers;
+};
+
+class Interpreter {
+ public:
+  Interpreter(const ir::Module& module, TensorBytesFn bytes);
+
+  std::unique_ptr<SequenceState> NewSequence() const;
+
+  // Runs function `name` with the given symbol bindings (e.g. {S: 5, P: 0}) and arguments.
+  absl::StatusOr<std::vector<Tensor>> Run(const std::string& name, const ir::SymbolBindings& symbols,
+                                          std::vector<Tensor> args, SequenceState* state);
+
+  const ir::Module& module() const { return module_; }
+
+ private:
+  absl::StatusOr<std::vector<Tensor>> RunFunction(const ir::Function& f, const ir::SymbolBindings& symbols,
+                                                  std::vector<Tensor> args, SequenceState* state);
+  // Decoded constant (cached): plain tensors widened to f32, quantized ones as packed views.
+  absl::StatusOr<const Tensor*> Constant(const ir::Value* c);
+  absl::StatusOr<Tensor> RunMoeExperts(const ir::Operation& op, const std::vector<const Tensor*>& in,
+                                       SequenceState* state);
+  static Tensor ExpertSlice(const Tensor& w, int64_t e);
+
+  const ir::Module& module_;
+  TensorBytesFn bytes_;
+  absl::flat_hash_map<const ir::Value*, Tensor> constants_;
+};
+
+}  // namespace dsc::runtime
+
+#endif  // DSC_RUNTIME_INTERP_INTERPRETER_H_

@@ -1,0 +1,52 @@
+// The interpreter's value: a dense tensor held as float32 (float dtypes, values exact in f32)
+// or int64 (integer dtypes), or a view of a quantized weight's packed storage.
+#ifndef DSC_RUNTIME_INTERP_TENSOR_H_
+#define DSC_RUNTIME_INTERP_TENSOR_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "ir/dtype.h"
+
+namespace dsc::runtime {
+
+// Packed storage of quantized matrices [..., N, K]: ir::QuantParts(format) pointers per matrix.
+struct QuantView {
+  ir::QuantFormat format;
+  std::vector<const uint8_t*> parts;
+};
+
+struct Tensor {
+  ir::DType dtype = ir::DType::kF32;
+  std::vector<int64_t> shape;
+  std::vector<float> f;          // float dtypes (bf16/f16/f8e4m3 values widened exactly)
+  std::vector<int64_t> i;        // integer and bool dtypes
+  bool quantized = false;        // then `quant` holds the packed weight; f and i are empty
+  QuantView quant;
+
+  int64_t numel() const {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    return n;
+  }
+  bool is_int() const { return ir::IsInteger(dtype) || dtype == ir::DType::kBool; }
+
+  static Tensor Float(std::vector<int64_t> shape, ir::DType dtype = ir::DType::kF32) {
+    Tensor t;
+    t.dtype = dtype;
+    t.shape = std::move(shape);
+    t.f.assign(static_cast<size_t>(t.numel()), 0.0f);
+    return t;
+  }
+  static Tensor Int(std::vector<int64_t> shape, ir::DType dtype = ir::DType::kI64) {
+    Tensor t;
+    t.dtype = dtype;
+    t.shape = std::move(shape);
+    t.i.assign(static_cast<size_t>(t.numel()), 0);
+    return t;
+  }
+};
+
+}  // namespace dsc::runtime
+
+#endif  // DSC_RUNTIME_INTERP_TENSOR_H_
