@@ -11,6 +11,17 @@ namespace dsc::runtime {
 
 using numerics::kActQuantBlockSize;
 
+namespace {
+
+// Storage grows with the highest position written (capacity is only an upper bound), so a
+// large N_max costs no memory until the context actually gets long.
+template <typename T>
+void GrowTo(std::vector<T>& v, int64_t rows, int64_t width) {
+  if (static_cast<int64_t>(v.size()) < rows * width) v.resize(rows * width);
+}
+
+}  // namespace
+
 absl::StatusOr<KvCacheDtype> ParseKvCacheDtype(std::string_view name) {
   if (name == "f32") return KvCacheDtype::kF32;
   if (name == "bf16") return KvCacheDtype::kBF16;
@@ -48,29 +59,16 @@ absl::StatusOr<KvCache> KvCache::Create(const KvCacheShape& shape, KvCacheDtype 
 KvCache::KvCache(const KvCacheShape& shape, KvCacheDtype dtype)
     : shape_(shape),
       dtype_(dtype),
+      latent_f32_(shape.n_layers),
+      latent_bf16_(shape.n_layers),
+      latent_fp8_(shape.n_layers),
+      latent_scales_(shape.n_layers),
+      pe_f32_(shape.n_layers),
+      pe_bf16_(shape.n_layers),
+      index_codes_(shape.n_layers),
+      index_scales_(shape.n_layers),
       latent_rows_(shape.n_layers, 0),
-      index_rows_(shape.n_layers, 0) {
-  const int64_t n = shape.capacity, rank = shape.kv_lora_rank, dr = shape.qk_rope_head_dim;
-  for (int64_t l = 0; l < shape.n_layers; ++l) {
-    switch (dtype) {
-      case KvCacheDtype::kF32:
-        latent_f32_.emplace_back(n * rank);
-        pe_f32_.emplace_back(n * dr);
-        break;
-      case KvCacheDtype::kBF16:
-        latent_bf16_.emplace_back(n * rank);
-        pe_bf16_.emplace_back(n * dr);
-        break;
-      case KvCacheDtype::kFP8:
-        latent_fp8_.emplace_back(n * rank);
-        latent_scales_.emplace_back(n * (rank / kActQuantBlockSize));
-        pe_f32_.emplace_back(n * dr);
-        break;
-    }
-    index_codes_.emplace_back(n * shape.index_head_dim);
-    index_scales_.emplace_back(n);
-  }
-}
+      index_rows_(shape.n_layers, 0) {}
 
 absl::Status KvCache::CheckWrite(const char* what, int64_t layer, int64_t start_pos,
                                  int64_t rows, const std::vector<int64_t>& valid) const {
@@ -115,13 +113,17 @@ absl::Status KvCache::WriteLatent(int64_t layer, int64_t start_pos, int64_t rows
     return s;
   }
   const int64_t rank = shape_.kv_lora_rank, dr = shape_.qk_rope_head_dim;
-  const int64_t count = rows * rank, first = start_pos * rank;
+  const int64_t count = rows * rank, first = start_pos * rank, end = start_pos + rows;
   switch (dtype_) {
     case KvCacheDtype::kF32:
+      GrowTo(latent_f32_[layer], end, rank);
+      GrowTo(pe_f32_[layer], end, dr);
       std::copy_n(latent, count, latent_f32_[layer].begin() + first);
       std::copy_n(k_pe, rows * dr, pe_f32_[layer].begin() + start_pos * dr);
       break;
     case KvCacheDtype::kBF16:
+      GrowTo(latent_bf16_[layer], end, rank);
+      GrowTo(pe_bf16_[layer], end, dr);
       for (int64_t i = 0; i < count; ++i) {
         latent_bf16_[layer][first + i] = numerics::FloatToBf16(latent[i]);
       }
@@ -130,6 +132,9 @@ absl::Status KvCache::WriteLatent(int64_t layer, int64_t start_pos, int64_t rows
       }
       break;
     case KvCacheDtype::kFP8:
+      GrowTo(latent_fp8_[layer], end, rank);
+      GrowTo(latent_scales_[layer], end, rank / kActQuantBlockSize);
+      GrowTo(pe_f32_[layer], end, dr);
       if (absl::Status s = numerics::ActQuant(
               latent, count, kActQuantBlockSize, numerics::ActScaleFormat::kUe8m0,
               latent_fp8_[layer].data() + first,
@@ -175,6 +180,8 @@ absl::Status KvCache::WriteIndexKeys(int64_t layer, int64_t start_pos, int64_t r
     return s;
   }
   const int64_t di = shape_.index_head_dim;
+  GrowTo(index_codes_[layer], start_pos + rows, di);
+  GrowTo(index_scales_[layer], start_pos + rows, 1);
   std::copy_n(codes, rows * di, index_codes_[layer].begin() + start_pos * di);
   std::copy_n(scales, rows, index_scales_[layer].begin() + start_pos);
   index_rows_[layer] = start_pos + rows;

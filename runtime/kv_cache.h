@@ -76,7 +76,8 @@ class KvCache {
 
   KvCacheShape shape_;
   KvCacheDtype dtype_;
-  // Per layer, [capacity, ...] row-major. Only the vectors of the chosen dtype are used.
+  // Per layer, [rows written so far, ...] row-major (grown on write, at most capacity rows).
+  // Only the vectors of the chosen dtype are used.
   std::vector<std::vector<float>> latent_f32_;     // kF32: [N, R_kv]
   std::vector<std::vector<uint16_t>> latent_bf16_;  // kBF16: [N, R_kv]
   std::vector<std::vector<uint8_t>> latent_fp8_;    // kFP8: codes [N, R_kv]
