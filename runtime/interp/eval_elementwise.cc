@@ -115,6 +115,10 @@ EvalResult EvalElementwiseOp(const EvalArgs& a) {
 
 EvalResult EvalNormOp(const EvalArgs& a) {
   const auto& in = a.in;
+  if (a.op.code() != OpCode::kRmsNorm && a.op.code() != OpCode::kLayerNorm && a.op.code() != OpCode::kSoftmax &&
+      a.op.code() != OpCode::kReduce) {
+    return absl::UnimplementedError("not a norm op");
+  }
   const Tensor& x = *in[0];
   int64_t dim = x.shape.empty() ? 1 : x.shape.back();
   int64_t rows = dim == 0 ? 0 : x.numel() / dim;

@@ -1,0 +1,40 @@
+// Runs a declared model chunk by chunk on one engine: a chunk of S > 1 tokens goes through
+// `prefill`, a single token through `decode` (as the official generator does).
+#ifndef DSC_RUNTIME_MODEL_RUNNER_H_
+#define DSC_RUNTIME_MODEL_RUNNER_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "runtime/interp/interpreter.h"
+
+namespace dsc::runtime {
+
+class ModelRunner {
+ public:
+  explicit ModelRunner(Interpreter* engine);
+
+  std::unique_ptr<SequenceState> NewSequence() const { return engine_->NewSequence(); }
+  // Cache capacity in tokens.
+  int64_t context() const { return context_; }
+  int64_t vocab_size() const { return vocab_; }
+
+  // Feeds `tokens` at positions [start, start + n); returns logits [n, vocab] (row i: after
+  // token i). OutOfRange when the chunk does not fit the cache.
+  absl::StatusOr<Tensor> Forward(SequenceState* state, absl::Span<const int32_t> tokens, int64_t start);
+
+ private:
+  Interpreter* engine_;
+  int64_t context_ = 0;
+  int64_t vocab_ = 0;
+};
+
+// Convenience for verification: logits of every position of `tokens` fed from position 0 in
+// chunks of `chunk` tokens (chunk >= n: one prefill; chunk == 1: token-by-token decode).
+absl::StatusOr<Tensor> LogitsInChunks(ModelRunner& runner, absl::Span<const int32_t> tokens, int64_t chunk);
+
+}  // namespace dsc::runtime
+
+#endif  // DSC_RUNTIME_MODEL_RUNNER_H_

@@ -1,0 +1,30 @@
+// Shared by the subcommands that run a model: loads a checkpoint with the common flags and
+// sets up the engine (the reference interpreter until the JIT engine lands).
+#ifndef DSC_TOOLS_DSC_ENGINE_H_
+#define DSC_TOOLS_DSC_ENGINE_H_
+
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "frontend/model_loader.h"
+#include "runtime/interp/interpreter.h"
+#include "runtime/model_runner.h"
+#include "tools/dsc/common_flags.h"
+
+namespace dsc::cli {
+
+struct Engine {
+  frontend::LoadedModel model;
+  std::unique_ptr<runtime::Interpreter> interpreter;
+  std::unique_ptr<runtime::ModelRunner> runner;
+};
+
+absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const ModelFlags& flags, int64_t context = 0);
+
+// "1,2,3" → ids (InvalidArgument naming the bad item).
+absl::StatusOr<std::vector<int32_t>> ParseIdList(const std::string& text, const std::string& flag);
+
+}  // namespace dsc::cli
+
+#endif  // DSC_TOOLS_DSC_ENGINE_H_
