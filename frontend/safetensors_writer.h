@@ -1,5 +1,5 @@
-// Writes .safetensors files the way the reference writer does (tensors sorted, header padded
-// to a multiple of 8 with spaces), atomically (path.tmp.<pid> then rename), optionally
+// Writes .safetensors files the way the reference writer does (tensors sorted by descending
+// element size then name, header padded to a multiple of 8 with spaces), atomically (path.tmp.<pid> then rename), optionally
 // streaming tensor bytes from callbacks so multi-GB files never sit in memory.
 #ifndef DSC_FRONTEND_SAFETENSORS_WRITER_H_
 #define DSC_FRONTEND_SAFETENSORS_WRITER_H_
