@@ -46,9 +46,11 @@ absl::StatusOr<std::unique_ptr<Checkpoint>> Checkpoint::Open(const std::string& 
   ckpt->dir_ = dir;
 
   std::vector<std::string> all_safetensors;
-  for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (absl::EndsWith(name, ".safetensors") && entry.is_regular_file()) {
+  // The error_code overloads throughout: no filesystem exception may leave the library.
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::error_code type_ec;
+    if (absl::EndsWith(name, ".safetensors") && it->is_regular_file(type_ec)) {
       all_safetensors.push_back(name);
     }
   }

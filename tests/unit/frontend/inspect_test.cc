@@ -123,6 +123,32 @@ TEST(Inspect, TinycodeBf16HasNoQuantizedModules) {
   }
 }
 
+TEST(Inspect, OfficialConfigGivesTheSameModel) {
+  // tiny-a's config.json rewritten in the official inference style (ModelArgs keys).
+  const json hf = test_util::ReadJson(test_util::TinyADir() + "/config.json");
+  const json official = {
+      {"vocab_size", hf["vocab_size"]}, {"dim", hf["hidden_size"]},
+      {"inter_dim", hf["intermediate_size"]}, {"moe_inter_dim", hf["moe_intermediate_size"]},
+      {"n_layers", hf["num_hidden_layers"]}, {"n_dense_layers", hf["first_k_dense_replace"]},
+      {"n_heads", hf["num_attention_heads"]}, {"n_routed_experts", hf["n_routed_experts"]},
+      {"n_shared_experts", hf["n_shared_experts"]},
+      {"n_activated_experts", hf["num_experts_per_tok"]}, {"n_expert_groups", hf["n_group"]},
+      {"n_limited_groups", hf["topk_group"]}, {"route_scale", hf["routed_scaling_factor"]},
+      {"score_func", "sigmoid"}, {"q_lora_rank", hf["q_lora_rank"]},
+      {"kv_lora_rank", hf["kv_lora_rank"]}, {"qk_nope_head_dim", hf["qk_nope_head_dim"]},
+      {"qk_rope_head_dim", hf["qk_rope_head_dim"]}, {"v_head_dim", hf["v_head_dim"]},
+      {"index_n_heads", hf["index_n_heads"]}, {"index_head_dim", hf["index_head_dim"]},
+      {"index_topk", hf["index_topk"]}, {"original_seq_len", 64}, {"dtype", "nvfp4"},
+      {"scale_fmt", "ue8m0"}};
+  test_util::ScratchDir dir;
+  test_util::WriteJson(dir.File("config_tiny_nvfp4.json"), official);
+  auto report = InspectCheckpoint(test_util::TinyADir(), dir.File("config_tiny_nvfp4.json"));
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->config.source, ModelConfig::Source::kOfficial);
+  EXPECT_EQ(report->total_params, CountsFromConfig(hf).total);
+  EXPECT_EQ(report->active_params, CountsFromConfig(hf).active);
+}
+
 struct CommandResult {
   int exit_code = -1;
   std::string out, err;
