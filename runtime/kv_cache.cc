@@ -32,9 +32,12 @@ absl::StatusOr<KvCacheDtype> ParseKvCacheDtype(std::string_view name) {
 
 std::string_view KvCacheDtypeName(KvCacheDtype dtype) {
   switch (dtype) {
-    case KvCacheDtype::kF32: return "f32";
-    case KvCacheDtype::kBF16: return "bf16";
-    case KvCacheDtype::kFP8: return "fp8";
+    case KvCacheDtype::kF32:
+      return "f32";
+    case KvCacheDtype::kBF16:
+      return "bf16";
+    case KvCacheDtype::kFP8:
+      return "fp8";
   }
   return "?";
 }
@@ -42,11 +45,11 @@ std::string_view KvCacheDtypeName(KvCacheDtype dtype) {
 absl::StatusOr<KvCache> KvCache::Create(const KvCacheShape& shape, KvCacheDtype dtype) {
   if (shape.n_layers <= 0 || shape.capacity <= 0 || shape.kv_lora_rank <= 0 ||
       shape.qk_rope_head_dim <= 0 || shape.index_head_dim <= 0) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "KvCache: sizes must be positive (layers %d, capacity %d, kv_lora_rank %d, "
-        "qk_rope_head_dim %d, index_head_dim %d)",
-        shape.n_layers, shape.capacity, shape.kv_lora_rank, shape.qk_rope_head_dim,
-        shape.index_head_dim));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("KvCache: sizes must be positive (layers %d, capacity %d, kv_lora_rank %d, "
+                        "qk_rope_head_dim %d, index_head_dim %d)",
+                        shape.n_layers, shape.capacity, shape.kv_lora_rank, shape.qk_rope_head_dim,
+                        shape.index_head_dim));
   }
   if (dtype == KvCacheDtype::kFP8 && shape.kv_lora_rank % kActQuantBlockSize != 0) {
     return absl::InvalidArgumentError(absl::StrFormat(
@@ -70,8 +73,8 @@ KvCache::KvCache(const KvCacheShape& shape, KvCacheDtype dtype)
       latent_rows_(shape.n_layers, 0),
       index_rows_(shape.n_layers, 0) {}
 
-absl::Status KvCache::CheckWrite(const char* what, int64_t layer, int64_t start_pos,
-                                 int64_t rows, const std::vector<int64_t>& valid) const {
+absl::Status KvCache::CheckWrite(const char* what, int64_t layer, int64_t start_pos, int64_t rows,
+                                 const std::vector<int64_t>& valid) const {
   if (layer < 0 || layer >= shape_.n_layers) {
     return absl::InvalidArgumentError(
         absl::StrFormat("KvCache: %s write to layer %d of %d", what, layer, shape_.n_layers));
@@ -101,8 +104,8 @@ absl::Status KvCache::CheckRead(const char* what, int64_t layer, int64_t end_pos
   const int64_t valid_rows = valid[layer];
   if (end_pos < 0 || end_pos > valid_rows) {
     return absl::OutOfRangeError(
-        absl::StrFormat("KvCache: %s read of positions [0, %d) of layer %d, only %d written",
-                        what, end_pos, layer, valid_rows));
+        absl::StrFormat("KvCache: %s read of positions [0, %d) of layer %d, only %d written", what,
+                        end_pos, layer, valid_rows));
   }
   return absl::OkStatus();
 }
@@ -149,8 +152,7 @@ absl::Status KvCache::WriteLatent(int64_t layer, int64_t start_pos, int64_t rows
   return absl::OkStatus();
 }
 
-absl::Status KvCache::ReadLatent(int64_t layer, int64_t end_pos, float* latent,
-                                 float* k_pe) const {
+absl::Status KvCache::ReadLatent(int64_t layer, int64_t end_pos, float* latent, float* k_pe) const {
   if (absl::Status s = CheckRead("latent", layer, end_pos, latent_rows_); !s.ok()) return s;
   const int64_t count = end_pos * shape_.kv_lora_rank, pe_count = end_pos * shape_.qk_rope_head_dim;
   switch (dtype_) {
@@ -175,8 +177,7 @@ absl::Status KvCache::ReadLatent(int64_t layer, int64_t end_pos, float* latent,
 
 absl::Status KvCache::WriteIndexKeys(int64_t layer, int64_t start_pos, int64_t rows,
                                      const uint8_t* codes, const float* scales) {
-  if (absl::Status s = CheckWrite("indexer key", layer, start_pos, rows, index_rows_);
-      !s.ok()) {
+  if (absl::Status s = CheckWrite("indexer key", layer, start_pos, rows, index_rows_); !s.ok()) {
     return s;
   }
   const int64_t di = shape_.index_head_dim;

@@ -59,8 +59,8 @@ class KvCache {
 
   // Stores the indexer keys (model.md §8 step 4): E4M3 codes [rows, d_i] and their float32
   // scales [rows] at positions [start_pos, start_pos + rows) of `layer`.
-  absl::Status WriteIndexKeys(int64_t layer, int64_t start_pos, int64_t rows,
-                              const uint8_t* codes, const float* scales);
+  absl::Status WriteIndexKeys(int64_t layer, int64_t start_pos, int64_t rows, const uint8_t* codes,
+                              const float* scales);
   // Positions [0, end_pos) of the indexer key cache, read in place: codes [end_pos, d_i],
   // scales [end_pos]. The pointers stay valid until the next write.
   absl::Status IndexKeys(int64_t layer, int64_t end_pos, const uint8_t** codes,
@@ -78,7 +78,7 @@ class KvCache {
   KvCacheDtype dtype_;
   // Per layer, [rows written so far, ...] row-major (grown on write, at most capacity rows).
   // Only the vectors of the chosen dtype are used.
-  std::vector<std::vector<float>> latent_f32_;     // kF32: [N, R_kv]
+  std::vector<std::vector<float>> latent_f32_;      // kF32: [N, R_kv]
   std::vector<std::vector<uint16_t>> latent_bf16_;  // kBF16: [N, R_kv]
   std::vector<std::vector<uint8_t>> latent_fp8_;    // kFP8: codes [N, R_kv]
   std::vector<std::vector<float>> latent_scales_;   // kFP8: [N, R_kv / 128]

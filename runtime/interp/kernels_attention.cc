@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "runtime/interp/kernels_linear.h"
 #include "runtime/interp/kernels_softmax.h"
 
 namespace dsc::runtime::ref {
@@ -26,12 +27,6 @@ std::vector<int64_t> KeysOfRow(KeySelection selection, int64_t row, int64_t last
   return keys;
 }
 
-float Dot(const float* a, const float* b, int64_t n) {
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n; ++i) sum += a[i] * b[i];
-  return sum;
-}
-
 }  // namespace
 
 void MlaPrefillAttention(const float* q, const float* kvb, const float* k_pe, int64_t s,
@@ -47,7 +42,7 @@ void MlaPrefillAttention(const float* q, const float* kvb, const float* k_pe, in
       for (size_t i = 0; i < keys.size(); ++i) {
         const float* k_nope = kvb + (keys[i] * heads + h) * dkv;
         // One dot product over the concatenated key (nope then rope), as the official einsum.
-        float dot = Dot(qh, k_nope, dn);
+        float dot = DotF32(qh, k_nope, dn);
         for (int64_t j = 0; j < dr; ++j) dot += qh[dn + j] * k_pe[keys[i] * dr + j];
         z[i] = scale * dot;
       }
@@ -92,7 +87,7 @@ void MlaLatentAttention(const float* q_latent, const float* q_pe, const float* k
       const float* ql = q_latent + (row * heads + h) * rank;
       const float* qp = q_pe + (row * heads + h) * dr;
       for (size_t i = 0; i < keys.size(); ++i) {
-        z[i] = scale * (Dot(ql, kv + keys[i] * rank, rank) + Dot(qp, pe + keys[i] * dr, dr));
+        z[i] = scale * (DotF32(ql, kv + keys[i] * rank, rank) + DotF32(qp, pe + keys[i] * dr, dr));
       }
       Softmax(z.data(), 1, static_cast<int64_t>(z.size()), z.data());
       float* out = o_latent + (row * heads + h) * rank;
@@ -113,7 +108,7 @@ void MlaUnabsorbValue(const float* o_latent, const float* w_kvb, int64_t s, cons
     for (int64_t h = 0; h < heads; ++h) {
       const float* ol = o_latent + (row * heads + h) * rank;
       for (int64_t j = 0; j < dv; ++j) {
-        o[(row * heads + h) * dv + j] = Dot(w_kvb + (h * (dn + dv) + dn + j) * rank, ol, rank);
+        o[(row * heads + h) * dv + j] = DotF32(w_kvb + (h * (dn + dv) + dn + j) * rank, ol, rank);
       }
     }
   }

@@ -10,6 +10,7 @@
 #include "numerics/act_quant.h"
 #include "numerics/hadamard.h"
 #include "numerics/scalar_formats.h"
+#include "runtime/interp/kernels_linear.h"
 
 namespace dsc::runtime::ref {
 
@@ -17,15 +18,15 @@ absl::Status IndexerQuantize(float* x, int64_t vectors, int64_t dim, uint8_t* co
                              float* scales) {
   for (int64_t v = 0; v < vectors; ++v) {
     if (absl::Status s = numerics::HadamardTransform(x + v * dim, dim); !s.ok()) return s;
-    numerics::ActQuantBlock(x + v * dim, dim, numerics::ActScaleFormat::kUe8m0,
-                            codes + v * dim, scales + v);
+    numerics::ActQuantBlock(x + v * dim, dim, numerics::ActScaleFormat::kUe8m0, codes + v * dim,
+                            scales + v);
   }
   return absl::OkStatus();
 }
 
 void IndexScores(const uint8_t* q_codes, const float* q_scales, const float* head_weights,
-                 const uint8_t* k_codes, const float* k_scales, const int64_t* positions,
-                 int64_t s, int64_t n_heads, int64_t dim, int64_t end_pos, float* scores) {
+                 const uint8_t* k_codes, const float* k_scales, const int64_t* positions, int64_t s,
+                 int64_t n_heads, int64_t dim, int64_t end_pos, float* scores) {
   const float head_scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(n_heads)));
   const float dim_scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(dim)));
   std::vector<float> k(end_pos * dim), q(n_heads * dim), w(n_heads);
@@ -35,8 +36,7 @@ void IndexScores(const uint8_t* q_codes, const float* q_scales, const float* hea
       q[i] = numerics::DecodeE4m3(q_codes[row * n_heads * dim + i]);
     }
     for (int64_t h = 0; h < n_heads; ++h) {
-      w[h] = head_weights[row * n_heads + h] * head_scale * q_scales[row * n_heads + h] *
-             dim_scale;
+      w[h] = head_weights[row * n_heads + h] * head_scale * q_scales[row * n_heads + h] * dim_scale;
     }
     for (int64_t t = 0; t < end_pos; ++t) {
       if (t > positions[row]) {
@@ -45,9 +45,7 @@ void IndexScores(const uint8_t* q_codes, const float* q_scales, const float* hea
       }
       float sum = 0.0f;
       for (int64_t h = 0; h < n_heads; ++h) {
-        float dot = 0.0f;
-        for (int64_t j = 0; j < dim; ++j) dot += q[h * dim + j] * k[t * dim + j];
-        sum += std::max(dot, 0.0f) * w[h];
+        sum += std::max(DotF32(&q[h * dim], &k[t * dim], dim), 0.0f) * w[h];
       }
       scores[row * end_pos + t] = sum * k_scales[t];
     }

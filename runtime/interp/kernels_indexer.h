@@ -14,8 +14,7 @@ namespace dsc::runtime::ref {
 // quantized with a power-of-two (ue8m0) scale: scales[v] = s, codes[v, j] =
 // e4m3(clamp(x[v, j] / s, ±448)) (numerics::ActQuantBlock). InvalidArgument if dim is not a
 // power of two.
-absl::Status IndexerQuantize(float* x, int64_t vectors, int64_t dim, uint8_t* codes,
-                             float* scales);
+absl::Status IndexerQuantize(float* x, int64_t vectors, int64_t dim, uint8_t* codes, float* scales);
 
 // §8 steps 5–7, the official fp8_index: for query rows s < S and keys t < end_pos,
 //   I[s,t] = k_scales[t] · Σ_h relu(q8[s,h] · k8[t]) · w'[s,h],
@@ -25,8 +24,8 @@ absl::Status IndexerQuantize(float* x, int64_t vectors, int64_t dim, uint8_t* co
 // head_weights [S, H] = a · W_wᵀ (weights_proj output, unscaled), k_codes [end_pos, dim],
 // k_scales [end_pos], positions [S]; writes scores [S, end_pos].
 void IndexScores(const uint8_t* q_codes, const float* q_scales, const float* head_weights,
-                 const uint8_t* k_codes, const float* k_scales, const int64_t* positions,
-                 int64_t s, int64_t n_heads, int64_t dim, int64_t end_pos, float* scores);
+                 const uint8_t* k_codes, const float* k_scales, const int64_t* positions, int64_t s,
+                 int64_t n_heads, int64_t dim, int64_t end_pos, float* scores);
 
 // §8 step 8 per row of scores [rows, n]: the positions of the min(k, #finite) largest finite
 // scores (ties → lower position, −inf = masked), written in increasing position order to

@@ -1,43 +1,29 @@
-// Reference dense linear layer: one oneDNN f32 matmul per call.
+// Reference dense linear layer: a plain loop over output elements, each a float32 dot product.
+//
+// Why not oneDNN: its OpenMP thread team made the golden tests ~20× slower whenever the machine
+// was oversubscribed (other builds, parallel ctest), and an oracle should not depend on the
+// thread count. The 8 partial sums let the compiler vectorize the dot product without
+// -ffast-math while keeping the order fixed. Speed is the JIT's job.
 #include "runtime/interp/kernels_linear.h"
 
-#include <algorithm>
-
-#include "oneapi/dnnl/dnnl.hpp"
-
 namespace dsc::runtime::ref {
-namespace {
 
-// One CPU engine for the process; oneDNN's own primitive cache makes repeated shapes cheap.
-const dnnl::engine& CpuEngine() {
-  static const dnnl::engine* engine = new dnnl::engine(dnnl::engine::kind::cpu, 0);
-  return *engine;
+float DotF32(const float* a, const float* b, int64_t n) {
+  constexpr int kLanes = 8;
+  float lane[kLanes] = {};
+  int64_t c = 0;
+  for (; c + kLanes <= n; c += kLanes) {
+    for (int l = 0; l < kLanes; ++l) lane[l] += a[c + l] * b[c + l];
+  }
+  for (int l = 0; c < n; ++c, ++l) lane[l] += a[c] * b[c];
+  return ((lane[0] + lane[4]) + (lane[1] + lane[5])) + ((lane[2] + lane[6]) + (lane[3] + lane[7]));
 }
 
-}  // namespace
-
 void Linear(const float* x, const float* w, int64_t m, int64_t k, int64_t n, float* y) {
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0) {
-    std::fill(y, y + m * n, 0.0f);
-    return;
+  // Weight rows outermost: each is streamed once and reused for all m input rows from cache.
+  for (int64_t j = 0; j < n; ++j) {
+    for (int64_t i = 0; i < m; ++i) y[i * n + j] = DotF32(x + i * k, w + j * k, k);
   }
-  using dt = dnnl::memory::data_type;
-  using tag = dnnl::memory::format_tag;
-  const dnnl::engine& engine = CpuEngine();
-  // W is stored [n, k]; the matmul wants B [k, n], which is W read column-major ("ba").
-  dnnl::memory::desc x_md({m, k}, dt::f32, tag::ab);
-  dnnl::memory::desc w_md({k, n}, dt::f32, tag::ba);
-  dnnl::memory::desc y_md({m, n}, dt::f32, tag::ab);
-  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(x_md, w_md, y_md), engine);
-  dnnl::memory x_mem(x_md, engine, const_cast<float*>(x));
-  dnnl::memory w_mem(w_md, engine, const_cast<float*>(w));
-  dnnl::memory y_mem(y_md, engine, y);
-  dnnl::stream stream(engine);
-  dnnl::matmul(pd).execute(stream, {{DNNL_ARG_SRC, x_mem},
-                                    {DNNL_ARG_WEIGHTS, w_mem},
-                                    {DNNL_ARG_DST, y_mem}});
-  stream.wait();
 }
 
 }  // namespace dsc::runtime::ref

@@ -6,11 +6,15 @@
 
 namespace dsc::runtime::ref {
 
-// y[i, j] = Σ_k x[i, k] · w[j, k] for x [m, k], w [n, k] (PyTorch/checkpoint [out, in] layout),
-// y [m, n]. Weights arrive already dequantized to float32. Float32 accumulation (a oneDNN f32
-// matmul, fpmath strict); the result matches FP32-REF up to summation order (~1e-6 relative).
-// `y` must not alias `x` or `w`. Sizes of 0 are allowed (nothing is written if m or n is 0).
+// y[i, j] = Σ_c x[i, c] · w[j, c] for x [m, k], w [n, k] (PyTorch/checkpoint [out, in] layout),
+// y [m, n]. Weights arrive already dequantized to float32. Float32 accumulation in a fixed
+// order (8 strided partial sums, then a pairwise combine), single-threaded, so the result is
+// the same on every machine; it matches FP32-REF up to summation order (~1e-6 relative).
+// `y` must not alias `x` or `w`. k == 0 gives zeros.
 void Linear(const float* x, const float* w, int64_t m, int64_t k, int64_t n, float* y);
+
+// The float32 dot product Linear uses: Σ_c a[c] · b[c] in the order described above.
+float DotF32(const float* a, const float* b, int64_t n);
 
 }  // namespace dsc::runtime::ref
 

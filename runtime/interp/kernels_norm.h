@@ -1,4 +1,5 @@
-// Reference normalizations: RMSNorm, the fused residual-add RMSNorm and LayerNorm (model.md §4, §8).
+// Reference normalizations: RMSNorm, the fused residual-add RMSNorm and LayerNorm (model.md §4,
+// §8).
 #ifndef DSC_RUNTIME_INTERP_KERNELS_NORM_H_
 #define DSC_RUNTIME_INTERP_KERNELS_NORM_H_
 

@@ -79,20 +79,23 @@ absl::StatusOr<std::unique_ptr<TinyModel>> TinyModel::Load(const std::string& di
 
   const int64_t yarn_len = c.YarnActive() ? c.max_seq_len : c.original_seq_len;
   absl::StatusOr<std::vector<float>> freqs =
-      numerics::YarnFrequencies(c.qk_rope_head_dim, c.rope_theta, c.rope_factor,
-                                c.original_seq_len, c.beta_fast, c.beta_slow, yarn_len);
+      numerics::YarnFrequencies(c.qk_rope_head_dim, c.rope_theta, c.rope_factor, c.original_seq_len,
+                                c.beta_fast, c.beta_slow, yarn_len);
   if (!freqs.ok()) return freqs.status();
   model->rope_freqs_ = *std::move(freqs);
   model->softmax_scale_ =
       numerics::AttentionSoftmaxScale(c.qk_head_dim(), c.rope_factor, c.mscale, c.YarnActive());
-  model->dims_ = {.n_heads = c.n_heads, .qk_nope_dim = c.qk_nope_head_dim,
-                  .qk_rope_dim = c.qk_rope_head_dim, .v_head_dim = c.v_head_dim,
+  model->dims_ = {.n_heads = c.n_heads,
+                  .qk_nope_dim = c.qk_nope_head_dim,
+                  .qk_rope_dim = c.qk_rope_head_dim,
+                  .v_head_dim = c.v_head_dim,
                   .kv_lora_rank = c.kv_lora_rank};
   return model;
 }
 
 absl::StatusOr<KvCache> TinyModel::NewCache(KvCacheDtype dtype) const {
-  return KvCache::Create({.n_layers = config_.n_layers, .capacity = config_.max_seq_len,
+  return KvCache::Create({.n_layers = config_.n_layers,
+                          .capacity = config_.max_seq_len,
                           .kv_lora_rank = config_.kv_lora_rank,
                           .qk_rope_head_dim = config_.qk_rope_head_dim,
                           .index_head_dim = config_.index_head_dim},
@@ -143,8 +146,9 @@ absl::StatusOr<std::vector<float>> TinyModel::Forward(const std::vector<int32_t>
     if (lt) lt->h_in = residual;
     absl::StatusOr<std::vector<float>> o = Attention(layer, a, positions, cache, options, lt);
     if (!o.ok()) return o.status();
-    ref::AddRmsNorm(o->data(), residual.data(), LayerW(layer, "post_attention_layernorm.weight").data(),
-                    S, D, kNormEps, f.data());
+    ref::AddRmsNorm(o->data(), residual.data(),
+                    LayerW(layer, "post_attention_layernorm.weight").data(), S, D, kNormEps,
+                    f.data());
     absl::StatusOr<std::vector<float>> m = Ffn(layer, f, lt);
     if (!m.ok()) return m.status();
     if (lt) {
@@ -164,8 +168,7 @@ absl::StatusOr<std::vector<float>> TinyModel::Forward(const std::vector<int32_t>
 
 absl::StatusOr<std::vector<float>> TinyModel::Attention(int64_t layer, const std::vector<float>& a,
                                                         const std::vector<int64_t>& positions,
-                                                        KvCache& cache,
-                                                        const ChainOptions& options,
+                                                        KvCache& cache, const ChainOptions& options,
                                                         LayerTrace* trace) const {
   const int64_t S = static_cast<int64_t>(positions.size()), P = positions[0], end = P + S;
   const int64_t D = config_.dim, H = dims_.n_heads, dn = dims_.qk_nope_dim;
@@ -208,8 +211,8 @@ absl::StatusOr<std::vector<float>> TinyModel::Attention(int64_t layer, const std
   }
 
   // §7 step 6: sparse selection; step 7: attention; step 8: output projection.
-  absl::StatusOr<std::vector<int32_t>> sel = Indexer(layer, a, q_lat, positions, cache, options,
-                                                     trace);
+  absl::StatusOr<std::vector<int32_t>> sel =
+      Indexer(layer, a, q_lat, positions, cache, options, trace);
   if (!sel.ok()) return sel.status();
   const ref::KeySelection selection{sel->data(), config_.index_topk};
   const std::vector<float>& w_kvb = LayerW(layer, "self_attn.kv_b_proj.weight");
@@ -220,17 +223,18 @@ absl::StatusOr<std::vector<float>> TinyModel::Attention(int64_t layer, const std
     ref::MlaPrefillAttention(q.data(), kvb.data(), pe_all.data(), S, dims_, softmax_scale_,
                              selection, o.data());
   } else {
-    ref::MlaDecodeAttention(q.data(), w_kvb.data(), kv_all.data(), pe_all.data(),
-                            positions.data(), S, end, dims_, softmax_scale_, selection, o.data());
+    ref::MlaDecodeAttention(q.data(), w_kvb.data(), kv_all.data(), pe_all.data(), positions.data(),
+                            S, end, dims_, softmax_scale_, selection, o.data());
   }
   ref::Linear(o.data(), LayerW(layer, "self_attn.o_proj.weight").data(), S, H * dv, D, y.data());
   return y;
 }
 
-absl::StatusOr<std::vector<int32_t>> TinyModel::Indexer(
-    int64_t layer, const std::vector<float>& a, const std::vector<float>& q_lat,
-    const std::vector<int64_t>& positions, KvCache& cache, const ChainOptions& options,
-    LayerTrace* trace) const {
+absl::StatusOr<std::vector<int32_t>> TinyModel::Indexer(int64_t layer, const std::vector<float>& a,
+                                                        const std::vector<float>& q_lat,
+                                                        const std::vector<int64_t>& positions,
+                                                        KvCache& cache, const ChainOptions& options,
+                                                        LayerTrace* trace) const {
   const int64_t S = static_cast<int64_t>(positions.size()), P = positions[0], end = P + S;
   const int64_t D = config_.dim, Rq = config_.q_lora_rank, dr = config_.qk_rope_head_dim;
   const int64_t Hi = config_.index_n_heads, di = config_.index_head_dim;
@@ -267,8 +271,8 @@ absl::StatusOr<std::vector<int32_t>> TinyModel::Indexer(
   std::vector<float> w(S * Hi), scores(S * end);
   ref::Linear(a.data(), LayerW(layer, "self_attn.indexer.weights_proj.weight").data(), S, D, Hi,
               w.data());
-  ref::IndexScores(q8.data(), q_scale.data(), w.data(), k_codes, k_scales, positions.data(), S,
-                   Hi, di, end, scores.data());
+  ref::IndexScores(q8.data(), q_scale.data(), w.data(), k_codes, k_scales, positions.data(), S, Hi,
+                   di, end, scores.data());
   std::vector<int32_t> selected(S * config_.index_topk);
   ref::TopKIndices(scores.data(), S, end, config_.index_topk, selected.data());
   if (trace) {
@@ -298,12 +302,14 @@ absl::StatusOr<std::vector<float>> TinyModel::Ffn(int64_t layer, const std::vect
   std::vector<float> router(S * E), weights(S * K);
   std::vector<int32_t> experts(S * K);
   ref::Linear(f.data(), LayerW(layer, "mlp.gate.weight").data(), S, D, E, router.data());
-  const ref::MoeGateConfig gate{
-      .n_experts = E, .n_groups = config_.n_expert_groups,
-      .n_limited_groups = config_.n_limited_groups, .n_activated = K,
-      .route_scale = static_cast<float>(config_.route_scale),
-      .score_func = config_.score_func == "softmax" ? ref::ScoreFunc::kSoftmax
-                                                    : ref::ScoreFunc::kSigmoid};
+  const ref::MoeGateConfig gate{.n_experts = E,
+                                .n_groups = config_.n_expert_groups,
+                                .n_limited_groups = config_.n_limited_groups,
+                                .n_activated = K,
+                                .route_scale = static_cast<float>(config_.route_scale),
+                                .score_func = config_.score_func == "softmax"
+                                                  ? ref::ScoreFunc::kSoftmax
+                                                  : ref::ScoreFunc::kSigmoid};
   const float* bias =
       OptionalW(absl::StrCat("model.layers.", layer, ".mlp.gate.e_score_correction_bias"));
   if (absl::Status s = ref::MoeGate(router.data(), bias, S, gate, experts.data(), weights.data());

@@ -51,9 +51,8 @@ class TinyModel {
   // One forward call (model.md §3) of `tokens` at start_pos: S > 1 at P = 0 takes the prefill
   // form §7a, everything else the absorbed form §7b/§7.7. Returns the logits of every row
   // [S, vocab]; fills `trace` when given.
-  absl::StatusOr<std::vector<float>> Forward(const std::vector<int32_t>& tokens,
-                                             int64_t start_pos, KvCache& cache,
-                                             const ChainOptions& options,
+  absl::StatusOr<std::vector<float>> Forward(const std::vector<int32_t>& tokens, int64_t start_pos,
+                                             KvCache& cache, const ChainOptions& options,
                                              ForwardTrace* trace = nullptr) const;
 
  private:

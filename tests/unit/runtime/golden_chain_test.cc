@@ -1,6 +1,8 @@
 // Golden tests of the reference kernels: the tiny-a checkpoint run through the kernel chain
 // (golden_chain.h) against every debug.safetensors intermediate and the cases.safetensors logits
 // for prefill, token-by-token decode, chunked prefill, the FP8 KV cache and the R1 indexer.
+#include "tests/unit/runtime/golden_chain.h"
+
 #include <cstdio>
 #include <memory>
 #include <set>
@@ -10,7 +12,6 @@
 #include "absl/strings/str_cat.h"
 #include "frontend/safetensors.h"
 #include "gtest/gtest.h"
-#include "tests/unit/runtime/golden_chain.h"
 
 namespace dsc::runtime::testing {
 namespace {
@@ -23,18 +24,41 @@ const std::string kGoldenDir = std::string(DSC_SHARED_DIR) + "/golden/tiny-a";
 // golden's own 2e-2 / 0.95, which judges whole implementations).
 constexpr double kLogitsRelL2 = 1e-3;
 
+// The checkpoint and golden files, loaded once for every test suite of this file and freed at
+// exit.
+struct Goldens {
+  absl::Status status;
+  std::unique_ptr<TinyModel> model;
+  std::unique_ptr<SafetensorsFile> cases, debug;
+};
+
+const Goldens& SharedGoldens() {
+  static const Goldens goldens = [] {
+    Goldens g;
+    absl::StatusOr<std::unique_ptr<TinyModel>> model = TinyModel::Load(kGoldenDir);
+    auto cases = SafetensorsFile::Open(kGoldenDir + "/cases.safetensors");
+    auto debug = SafetensorsFile::Open(kGoldenDir + "/debug.safetensors");
+    for (const absl::Status& s : {model.status(), cases.status(), debug.status()}) {
+      if (!s.ok() && g.status.ok()) g.status = s;
+    }
+    if (g.status.ok()) {
+      g.model = *std::move(model);
+      g.cases = *std::move(cases);
+      g.debug = *std::move(debug);
+    }
+    return g;
+  }();
+  return goldens;
+}
+
 class GoldenChainTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    absl::StatusOr<std::unique_ptr<TinyModel>> model = TinyModel::Load(kGoldenDir);
-    ASSERT_TRUE(model.ok()) << model.status();
-    model_ = model->release();
-    auto cases = SafetensorsFile::Open(kGoldenDir + "/cases.safetensors");
-    ASSERT_TRUE(cases.ok()) << cases.status();
-    cases_ = cases->release();
-    auto debug = SafetensorsFile::Open(kGoldenDir + "/debug.safetensors");
-    ASSERT_TRUE(debug.ok()) << debug.status();
-    debug_ = debug->release();
+  void SetUp() override {
+    const Goldens& g = SharedGoldens();
+    ASSERT_TRUE(g.status.ok()) << g.status;
+    model_ = g.model.get();
+    cases_ = g.cases.get();
+    debug_ = g.debug.get();
   }
 
   static std::vector<float> Read(const SafetensorsFile& file, const std::string& name) {
@@ -64,9 +88,9 @@ class GoldenChainTest : public ::testing::Test {
     std::vector<float> logits;
     for (size_t begin = 0; begin < tokens.size(); begin += chunk) {
       const size_t end = std::min(tokens.size(), begin + chunk);
-      absl::StatusOr<std::vector<float>> out = model_->Forward(
-          std::vector<int32_t>(tokens.begin() + begin, tokens.begin() + end), begin, cache,
-          options);
+      absl::StatusOr<std::vector<float>> out =
+          model_->Forward(std::vector<int32_t>(tokens.begin() + begin, tokens.begin() + end), begin,
+                          cache, options);
       EXPECT_TRUE(out.ok()) << out.status();
       if (!out.ok()) return {};
       logits.insert(logits.end(), out->begin(), out->end());
@@ -85,14 +109,15 @@ class GoldenChainTest : public ::testing::Test {
     EXPECT_EQ(top1, 1.0) << name;
   }
 
-  static TinyModel* model_;
-  static SafetensorsFile* cases_;
-  static SafetensorsFile* debug_;
+  // Not owned (SharedGoldens keeps them).
+  static const TinyModel* model_;
+  static const SafetensorsFile* cases_;
+  static const SafetensorsFile* debug_;
 };
 
-TinyModel* GoldenChainTest::model_ = nullptr;
-SafetensorsFile* GoldenChainTest::cases_ = nullptr;
-SafetensorsFile* GoldenChainTest::debug_ = nullptr;
+const TinyModel* GoldenChainTest::model_ = nullptr;
+const SafetensorsFile* GoldenChainTest::cases_ = nullptr;
+const SafetensorsFile* GoldenChainTest::debug_ = nullptr;
 
 TEST_F(GoldenChainTest, Len17PrefillMatchesEveryDebugIntermediate) {
   KvCache cache = NewCache(KvCacheDtype::kF32);
@@ -121,8 +146,8 @@ TEST_F(GoldenChainTest, Len17PrefillMatchesEveryDebugIntermediate) {
     const std::vector<float> k8 = Read(*debug_, p + "index_k_fp8");
     int flips = 0;
     for (size_t i = 0; i < k8.size(); ++i) flips += t.index_k_fp8[i] != k8[i] ? 1 : 0;
-    std::printf("[golden] debug %-22s %d of %zu E4M3 codes differ\n",
-                (p + "index_k_fp8").c_str(), flips, k8.size());
+    std::printf("[golden] debug %-22s %d of %zu E4M3 codes differ\n", (p + "index_k_fp8").c_str(),
+                flips, k8.size());
     EXPECT_LE(flips, 2) << p << "index_k_fp8";
     // Selected positions as sets (the kernel lists them ascending, −1 padded, like the golden).
     const std::vector<float> topk = Read(*debug_, p + "index_topk");
@@ -140,6 +165,24 @@ TEST_F(GoldenChainTest, Len17PrefillMatchesEveryDebugIntermediate) {
   }
   expect_close(trace.final_hidden, "final_hidden", 1e-5);
   ExpectLogits(*logits, "len17.logits_prefill");
+}
+
+// No golden exists for the bf16 cache (an approximation mode): it must stay within the golden's
+// own tolerance (rel-L2 2e-2, top-1 0.95) in prefill and in decode.
+TEST_F(GoldenChainTest, Bf16KvCacheStaysWithinGoldenTolerance) {
+  const ChainOptions bf16{.kv_cache = KvCacheDtype::kBF16};
+  const std::vector<int32_t> tokens = Tokens("len5.tokens");
+  for (int64_t chunk : {int64_t{5}, int64_t{1}}) {
+    const std::vector<float> logits = RunChunked(tokens, chunk, bf16);
+    const std::vector<float> expected =
+        Read(*cases_, chunk == 1 ? "len5.logits_decode" : "len5.logits_prefill");
+    const double rel = RelL2Finite(logits, expected);
+    const double top1 = Top1Agreement(logits, expected, model_->config().vocab_size);
+    std::printf("[golden] bf16 KV cache, chunk %-2d    rel-L2 %.3e  top-1 %.4f\n",
+                static_cast<int>(chunk), rel, top1);
+    EXPECT_LE(rel, 2e-2);
+    EXPECT_GE(top1, 0.95);
+  }
 }
 
 // One golden logits tensor and how to produce it.
@@ -164,22 +207,21 @@ constexpr ChainOptions kR1{.indexer_rope_interleaved = true};
 
 INSTANTIATE_TEST_SUITE_P(
     TinyA, GoldenLogitsTest,
-    ::testing::Values(
-        LogitsCase{"len1.tokens", "len1.logits_prefill", 0, {}},
-        LogitsCase{"len5.tokens", "len5.logits_prefill", 0, {}},
-        LogitsCase{"len17.tokens", "len17.logits_prefill", 0, {}},
-        LogitsCase{"len40.tokens", "len40.logits_prefill", 0, {}},
-        LogitsCase{"len100.tokens", "len100.logits_prefill", 0, {}},
-        LogitsCase{"len1.tokens", "len1.logits_decode", 1, {}},
-        LogitsCase{"len5.tokens", "len5.logits_decode", 1, {}},
-        LogitsCase{"len17.tokens", "len17.logits_decode", 1, {}},
-        LogitsCase{"len40.tokens", "len40.logits_decode", 1, {}},
-        LogitsCase{"len100.tokens", "len100.logits_decode", 1, {}},
-        LogitsCase{"len40.tokens", "len40.logits_chunked16", 16, {}},
-        LogitsCase{"split.tokens", "split.logits_chunked", 10, {}},
-        LogitsCase{"len5.tokens", "len5.logits_prefill_kvsim", 0, kFp8Kv},
-        LogitsCase{"len17.tokens", "len17.logits_prefill_kvsim", 0, kFp8Kv},
-        LogitsCase{"len40.tokens", "len40.logits_prefill_r1", 0, kR1}),
+    ::testing::Values(LogitsCase{"len1.tokens", "len1.logits_prefill", 0, {}},
+                      LogitsCase{"len5.tokens", "len5.logits_prefill", 0, {}},
+                      LogitsCase{"len17.tokens", "len17.logits_prefill", 0, {}},
+                      LogitsCase{"len40.tokens", "len40.logits_prefill", 0, {}},
+                      LogitsCase{"len100.tokens", "len100.logits_prefill", 0, {}},
+                      LogitsCase{"len1.tokens", "len1.logits_decode", 1, {}},
+                      LogitsCase{"len5.tokens", "len5.logits_decode", 1, {}},
+                      LogitsCase{"len17.tokens", "len17.logits_decode", 1, {}},
+                      LogitsCase{"len40.tokens", "len40.logits_decode", 1, {}},
+                      LogitsCase{"len100.tokens", "len100.logits_decode", 1, {}},
+                      LogitsCase{"len40.tokens", "len40.logits_chunked16", 16, {}},
+                      LogitsCase{"split.tokens", "split.logits_chunked", 10, {}},
+                      LogitsCase{"len5.tokens", "len5.logits_prefill_kvsim", 0, kFp8Kv},
+                      LogitsCase{"len17.tokens", "len17.logits_prefill_kvsim", 0, kFp8Kv},
+                      LogitsCase{"len40.tokens", "len40.logits_prefill_r1", 0, kR1}),
     [](const ::testing::TestParamInfo<LogitsCase>& info) {
       std::string name = info.param.logits;
       for (char& ch : name) ch = std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';

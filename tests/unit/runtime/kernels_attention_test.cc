@@ -1,11 +1,12 @@
 // Tests of the MLA attention kernels (model.md §7) against a double-precision formula that
 // materializes per-head keys and values from the latent and applies explicit masks.
+#include "runtime/interp/kernels_attention.h"
+
 #include <cmath>
 #include <limits>
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "runtime/interp/kernels_attention.h"
 #include "runtime/interp/kernels_linear.h"
 #include "tests/unit/runtime/test_util.h"
 
@@ -15,8 +16,8 @@ namespace {
 using testing::RandomVector;
 using testing::RelL2;
 
-constexpr MlaDims kDims{.n_heads = 3, .qk_nope_dim = 8, .qk_rope_dim = 6, .v_head_dim = 5,
-                        .kv_lora_rank = 12};
+constexpr MlaDims kDims{
+    .n_heads = 3, .qk_nope_dim = 8, .qk_rope_dim = 6, .v_head_dim = 5, .kv_lora_rank = 12};
 constexpr float kScale = 0.37f;
 using Selection = const std::vector<int32_t>*;
 
@@ -41,8 +42,8 @@ std::vector<double> NaiveAttention(const Inputs& in, const std::vector<int64_t>&
   const int64_t S = static_cast<int64_t>(positions.size()), T = in.end_pos;
   auto project = [&](int64_t h, int64_t row, int64_t t) {  // row of W_kvb block h times c_t
     double sum = 0;
-    for (int64_t c = 0; c < R; ++c) sum += double{in.w_kvb[(h * (dn + dv) + row) * R + c]} *
-                                           in.latent[t * R + c];
+    for (int64_t c = 0; c < R; ++c)
+      sum += double{in.w_kvb[(h * (dn + dv) + row) * R + c]} * in.latent[t * R + c];
     return sum;
   };
   std::vector<double> out(S * H * dv, 0.0);
@@ -131,9 +132,8 @@ TEST(MlaAttentionTest, AbsorbedChunkMatchesFormulaAndTokenByToken) {
     for (int64_t s = 0; s < S; ++s) {
       std::vector<float> one(row_out);
       const KeySelection row_sel{selection ? selection->data() + s * k : nullptr, k};
-      MlaDecodeAttention(in.q.data() + s * row_q, in.w_kvb.data(), in.latent.data(),
-                         in.k_pe.data(), &positions[s], 1, positions[s] + 1, kDims, kScale,
-                         row_sel, one.data());
+      MlaDecodeAttention(in.q.data() + s * row_q, in.w_kvb.data(), in.latent.data(), in.k_pe.data(),
+                         &positions[s], 1, positions[s] + 1, kDims, kScale, row_sel, one.data());
       for (int64_t j = 0; j < row_out; ++j) EXPECT_EQ(one[j], o[s * row_out + j]);
     }
   }
@@ -159,8 +159,8 @@ TEST(MlaAttentionTest, AbsorptionPiecesMatchExplicitProducts) {
       for (int64_t j = 0; j < dv; ++j) {
         double expected = 0;
         for (int64_t c = 0; c < R; ++c) {
-          expected += double{in.w_kvb[(h * (dn + dv) + dn + j) * R + c]} *
-                      o_latent[(s * H + h) * R + c];
+          expected +=
+              double{in.w_kvb[(h * (dn + dv) + dn + j) * R + c]} * o_latent[(s * H + h) * R + c];
         }
         EXPECT_NEAR(o[(s * H + h) * dv + j], expected, 1e-5);
       }

@@ -1,5 +1,7 @@
 // Tests of the lightning-indexer kernels (model.md §8): Hadamard + FP8 quantization, the index
 // score against its dequantized-dot formula, and top-k selection with ties and masks.
+#include "runtime/interp/kernels_indexer.h"
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -9,7 +11,6 @@
 
 #include "gtest/gtest.h"
 #include "numerics/scalar_formats.h"
-#include "runtime/interp/kernels_indexer.h"
 #include "tests/unit/runtime/test_util.h"
 
 namespace dsc::runtime::ref {
@@ -30,8 +31,8 @@ TEST(IndexerQuantizeTest, RotatesWithSylvesterHadamardAndQuantizesWithPowerOfTwo
     for (int64_t a = 0; a < kDim; ++a) {
       double rotated = 0;  // y_a = 128^-1/2 Σ_b (−1)^popcount(a&b) x_b
       for (int64_t b = 0; b < kDim; ++b) {
-        rotated += (std::popcount(static_cast<uint32_t>(a & b)) % 2 ? -1.0 : 1.0) *
-                   input[v * kDim + b];
+        rotated +=
+            (std::popcount(static_cast<uint32_t>(a & b)) % 2 ? -1.0 : 1.0) * input[v * kDim + b];
       }
       rotated /= std::sqrt(128.0);
       EXPECT_NEAR(x[v * kDim + a], rotated, 1e-5);

@@ -1,10 +1,11 @@
 // Tests of the feed-forward kernels (model.md §9): the spec's toy gate example, tie and
 // group rules, and SwiGLU / MoE combination against double-precision formulas.
+#include "runtime/interp/kernels_moe.h"
+
 #include <cmath>
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "runtime/interp/kernels_moe.h"
 #include "tests/unit/runtime/test_util.h"
 
 namespace dsc::runtime::ref {
@@ -20,8 +21,8 @@ TEST(MoeGateTest, ToyExampleOfTheSpec) {
   const std::vector<float> bias = {0, 0, .2f, 0, 0, -.3f, 0, 0};
   std::vector<float> logits;
   for (float p : sigma) logits.push_back(Logit(p));
-  const MoeGateConfig config{.n_experts = 8, .n_groups = 4, .n_limited_groups = 2,
-                             .n_activated = 2, .route_scale = 2.5f};
+  const MoeGateConfig config{
+      .n_experts = 8, .n_groups = 4, .n_limited_groups = 2, .n_activated = 2, .route_scale = 2.5f};
   int32_t experts[2];
   float weights[2];
   ASSERT_TRUE(MoeGate(logits.data(), bias.data(), 1, config, experts, weights).ok());
@@ -36,8 +37,8 @@ TEST(MoeGateTest, WithoutBiasGroupsRankByTheirMaxAndTiesGoToLowerIndex) {
   const std::vector<float> sigma = {.7f, .6f, .7f, .65f, .9f, .1f};
   std::vector<float> logits;
   for (float p : sigma) logits.push_back(Logit(p));
-  const MoeGateConfig config{.n_experts = 6, .n_groups = 3, .n_limited_groups = 2,
-                             .n_activated = 3, .route_scale = 1.0f};
+  const MoeGateConfig config{
+      .n_experts = 6, .n_groups = 3, .n_limited_groups = 2, .n_activated = 3, .route_scale = 1.0f};
   int32_t experts[3];
   float weights[3];
   ASSERT_TRUE(MoeGate(logits.data(), nullptr, 1, config, experts, weights).ok());
@@ -51,8 +52,8 @@ TEST(MoeGateTest, WithoutBiasGroupsRankByTheirMaxAndTiesGoToLowerIndex) {
 
 TEST(MoeGateTest, SoftmaxScoresAreNotRenormalized) {
   const std::vector<float> logits = {1.0f, 3.0f, 2.0f, 0.5f};
-  const MoeGateConfig config{.n_experts = 4, .n_activated = 2, .route_scale = 2.0f,
-                             .score_func = ScoreFunc::kSoftmax};
+  const MoeGateConfig config{
+      .n_experts = 4, .n_activated = 2, .route_scale = 2.0f, .score_func = ScoreFunc::kSoftmax};
   int32_t experts[2];
   float weights[2];
   ASSERT_TRUE(MoeGate(logits.data(), nullptr, 1, config, experts, weights).ok());
@@ -68,8 +69,8 @@ TEST(MoeGateTest, RejectsInconsistentConfig) {
   const float logits[6] = {};
   int32_t experts[4];
   float weights[4];
-  const MoeGateConfig config{.n_experts = 6, .n_groups = 4, .n_limited_groups = 2,
-                             .n_activated = 2};
+  const MoeGateConfig config{
+      .n_experts = 6, .n_groups = 4, .n_limited_groups = 2, .n_activated = 2};
   EXPECT_EQ(MoeGate(logits, nullptr, 1, config, experts, weights).code(),
             absl::StatusCode::kInvalidArgument);
 }
@@ -116,8 +117,8 @@ TEST(MoeForwardTest, SwiGluAndRoutedPlusSharedMatchFormula) {
   SwiGluFfn(x.data(), rows, dim, experts[0].view(hidden), y_dense.data());
   std::vector<double> dense_expected;
   for (int64_t r = 0; r < rows; ++r) {
-    for (double v : NaiveSwiGlu(&x[r * dim], dim, experts[0].w1, experts[0].w3, experts[0].w2,
-                                hidden)) {
+    for (double v :
+         NaiveSwiGlu(&x[r * dim], dim, experts[0].w1, experts[0].w3, experts[0].w2, hidden)) {
       dense_expected.push_back(v);
     }
   }
@@ -125,14 +126,14 @@ TEST(MoeForwardTest, SwiGluAndRoutedPlusSharedMatchFormula) {
 
   std::vector<float> y(rows * dim);
   const SwiGluWeights shared_view = shared.view(hidden * 2);
-  ASSERT_TRUE(MoeForward(x.data(), rows, dim, ids.data(), gates.data(), k, n_experts,
-                         [&](int64_t e) { return experts[e].view(hidden); }, &shared_view,
-                         y.data())
+  ASSERT_TRUE(MoeForward(
+                  x.data(), rows, dim, ids.data(), gates.data(), k, n_experts,
+                  [&](int64_t e) { return experts[e].view(hidden); }, &shared_view, y.data())
                   .ok());
   std::vector<double> expected(rows * dim, 0.0);
   for (int64_t r = 0; r < rows; ++r) {
-    std::vector<double> acc = NaiveSwiGlu(&x[r * dim], dim, shared.w1, shared.w3, shared.w2,
-                                          hidden * 2);
+    std::vector<double> acc =
+        NaiveSwiGlu(&x[r * dim], dim, shared.w1, shared.w3, shared.w2, hidden * 2);
     for (int64_t i = 0; i < k; ++i) {
       const Expert& e = experts[ids[r * k + i]];
       const std::vector<double> f = NaiveSwiGlu(&x[r * dim], dim, e.w1, e.w3, e.w2, hidden);
@@ -143,8 +144,9 @@ TEST(MoeForwardTest, SwiGluAndRoutedPlusSharedMatchFormula) {
   EXPECT_LT(RelL2(y, expected), 1e-5);
 
   const std::vector<int32_t> bad(rows * k, static_cast<int32_t>(n_experts));
-  EXPECT_EQ(MoeForward(x.data(), rows, dim, bad.data(), gates.data(), k, n_experts,
-                       [&](int64_t e) { return experts[0].view(hidden); }, nullptr, y.data())
+  EXPECT_EQ(MoeForward(
+                x.data(), rows, dim, bad.data(), gates.data(), k, n_experts,
+                [&](int64_t e) { return experts[0].view(hidden); }, nullptr, y.data())
                 .code(),
             absl::StatusCode::kOutOfRange);
 }

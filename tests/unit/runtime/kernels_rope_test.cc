@@ -1,5 +1,7 @@
 // Tests of the rotary-embedding kernel (model.md §5) against the golden unit vectors of the
 // tiny-a model and an explicit per-pair formula over tokens × heads.
+#include "runtime/interp/kernels_rope.h"
+
 #include <cmath>
 #include <memory>
 #include <string>
@@ -8,7 +10,6 @@
 #include "frontend/safetensors.h"
 #include "gtest/gtest.h"
 #include "numerics/rope.h"
-#include "runtime/interp/kernels_rope.h"
 #include "tests/unit/runtime/test_util.h"
 
 namespace dsc::runtime::ref {
@@ -57,8 +58,8 @@ TEST(RopeKernelTest, RotatesOnlyTheRopeSliceOfEveryHead) {
   const std::vector<float> input = RandomVector(tokens * heads * head_dim, 600);
   for (RopeLayout layout : {RopeLayout::kInterleaved, RopeLayout::kHalfSplit}) {
     std::vector<float> x = input;
-    ApplyRope(x.data(), tokens, heads, head_dim, offset, rope_dim, positions.data(),
-              freqs.data(), layout);
+    ApplyRope(x.data(), tokens, heads, head_dim, offset, rope_dim, positions.data(), freqs.data(),
+              layout);
     for (int64_t t = 0; t < tokens; ++t) {
       for (int64_t h = 0; h < heads; ++h) {
         const float* in = &input[(t * heads + h) * head_dim];
@@ -66,8 +67,8 @@ TEST(RopeKernelTest, RotatesOnlyTheRopeSliceOfEveryHead) {
         for (int64_t j = 0; j < offset; ++j) EXPECT_EQ(out[j], in[j]);
         for (int64_t i = 0; i < rope_dim / 2; ++i) {
           const int64_t a = offset + (layout == RopeLayout::kInterleaved ? 2 * i : i);
-          const int64_t b = offset + (layout == RopeLayout::kInterleaved ? 2 * i + 1
-                                                                         : i + rope_dim / 2);
+          const int64_t b =
+              offset + (layout == RopeLayout::kInterleaved ? 2 * i + 1 : i + rope_dim / 2);
           const double phi = static_cast<float>(positions[t]) * freqs[i];
           EXPECT_NEAR(out[a], in[a] * std::cos(phi) - in[b] * std::sin(phi), 1e-6);
           EXPECT_NEAR(out[b], in[a] * std::sin(phi) + in[b] * std::cos(phi), 1e-6);

@@ -14,8 +14,11 @@ namespace {
 
 using testing::RandomVector;
 
-constexpr KvCacheShape kShape{.n_layers = 2, .capacity = 10, .kv_lora_rank = 256,
-                              .qk_rope_head_dim = 8, .index_head_dim = 128};
+constexpr KvCacheShape kShape{.n_layers = 2,
+                              .capacity = 10,
+                              .kv_lora_rank = 256,
+                              .qk_rope_head_dim = 8,
+                              .index_head_dim = 128};
 
 KvCache MakeCache(KvCacheDtype dtype) {
   absl::StatusOr<KvCache> cache = KvCache::Create(kShape, dtype);
