@@ -7,9 +7,10 @@
 namespace dsc::runtime::ref {
 
 // y[i, j] = Σ_c x[i, c] · w[j, c] for x [m, k], w [n, k] (PyTorch/checkpoint [out, in] layout),
-// y [m, n]. Weights arrive already dequantized to float32. Float32 accumulation in a fixed
-// order (8 strided partial sums, then a pairwise combine), single-threaded, so the result is
-// the same on every machine; it matches FP32-REF up to summation order (~1e-6 relative).
+// y [m, n]. Weights arrive already dequantized to float32. Each output is one DotF32 (float32,
+// fixed order), so the result is the same on every machine and thread count; it matches FP32-REF
+// up to summation order (~1e-6 relative). Products of >= 2^23 multiply-adds split the weight
+// rows across std::threads.
 // `y` must not alias `x` or `w`. k == 0 gives zeros.
 void Linear(const float* x, const float* w, int64_t m, int64_t k, int64_t n, float* y);
 

@@ -32,6 +32,18 @@ TEST(LinearTest, MatchesDoubleDotProductsOnRaggedShapes) {
   }
 }
 
+TEST(LinearTest, LargeProductsSplitAcrossThreadsGiveTheSameBits) {
+  const int64_t m = 3, k = 1024, n = 4096;  // 12.6M multiply-adds: the threaded path
+  const std::vector<float> x = RandomVector(m * k, 20), w = RandomVector(n * k, 21);
+  std::vector<float> y(m * n);
+  Linear(x.data(), w.data(), m, k, n, y.data());
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; j += 97) {
+      EXPECT_EQ(y[i * n + j], DotF32(&x[i * k], &w[j * k], k)) << i << "," << j;
+    }
+  }
+}
+
 TEST(LinearTest, EmptyReductionGivesZeros) {
   std::vector<float> y(6, 5.0f);
   Linear(nullptr, nullptr, 2, 0, 3, y.data());
