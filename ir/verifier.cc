@@ -25,6 +25,12 @@ absl::Status VerifyConstant(const Value& c) {
     for (int i = 0; i < t.rank() - 2; ++i) matrices *= t.shape().dim(i).offset();
     expected = static_cast<size_t>(matrices) * QuantParts(t.format(), 1, 16).size();
   }
+  // A plain tensor may also be a stack of matrices [E..., N, K] stored one tensor each.
+  if (!t.is_quantized() && t.rank() >= 3) {
+    int64_t matrices = 1;
+    for (int i = 0; i < t.rank() - 2; ++i) matrices *= t.shape().dim(i).offset();
+    if (c.parts().size() == static_cast<size_t>(matrices)) expected = c.parts().size();
+  }
   if (c.parts().size() != expected) {
     return fail("expected ", expected, " checkpoint tensor references for ", t.ToString(), ", got ",
                 c.parts().size());
