@@ -41,7 +41,7 @@ void MlaPrefillAttention(const float* q, const float* kvb, const float* k_pe, in
       const float* qh = q + (row * heads + h) * dqk;
       for (size_t i = 0; i < keys.size(); ++i) {
         const float* k_nope = kvb + (keys[i] * heads + h) * dkv;
-        // One dot product over the concatenated key (nope then rope), as the official einsum.
+        // q' · concat(k_nope, k_pe): the nope part, then the shared rotary key added on.
         float dot = DotF32(qh, k_nope, dn);
         for (int64_t j = 0; j < dr; ++j) dot += qh[dn + j] * k_pe[keys[i] * dr + j];
         z[i] = scale * dot;
