@@ -107,6 +107,10 @@ Function* Module::FindFunction(std::string_view name) const {
   return nullptr;
 }
 
+bool Module::EraseFunction(std::string_view name) {
+  return std::erase_if(functions_, [&](const std::unique_ptr<Function>& f) { return f->name() == name; }) > 0;
+}
+
 void Module::EraseUnusedConstants() {
   std::erase_if(constants_, [&](const std::unique_ptr<Value>& c) {
     for (const auto& f : functions_) {

@@ -166,6 +166,8 @@ class Module {
   Function* FindFunction(std::string_view name) const;
   // Drops constants that no function uses (after passes rewrote the graph).
   void EraseUnusedConstants();
+  // Removes function `name` (e.g. an expert body no op calls any more); false if absent.
+  bool EraseFunction(std::string_view name);
 
  private:
   std::string name_;

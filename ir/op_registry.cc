@@ -24,7 +24,7 @@ struct Registry {
   Registry() {
     infos.resize(kNumOpCodes);
     std::vector<bool> seen(kNumOpCodes, false);
-    for (auto family : {LinearOps, ElementwiseOps, NormOps, ShapeOps, ModelOps, ControlOps}) {
+    for (auto family : {LinearOps, ElementwiseOps, NormOps, ShapeOps, ModelOps, FusedOps, ControlOps}) {
       for (OpInfo& info : family()) {
         int i = static_cast<int>(info.code);
         DSC_CHECK(!seen[i], absl::StrCat("op defined twice: ", std::string(kOpNames[i])));

@@ -66,6 +66,7 @@ std::vector<OpInfo> ElementwiseOps();
 std::vector<OpInfo> NormOps();
 std::vector<OpInfo> ShapeOps();
 std::vector<OpInfo> ModelOps();
+std::vector<OpInfo> FusedOps();
 std::vector<OpInfo> ControlOps();
 
 }  // namespace dsc::ir

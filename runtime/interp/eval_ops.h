@@ -28,6 +28,7 @@ EvalResult EvalElementwiseOp(const EvalArgs& a);  // add ... cast
 EvalResult EvalNormOp(const EvalArgs& a);         // rms_norm, layer_norm, softmax, reduce
 EvalResult EvalShapeOp(const EvalArgs& a);        // reshape ... positions
 EvalResult EvalModelOp(const EvalArgs& a);        // rope_freqs ... moe_gate
+EvalResult EvalFusedOp(const EvalArgs& a);        // literal ... moe_grouped (ops passes produce)
 
 // Dequantizes matrix `index` of a quantized tensor [..., N, K] to float32 [N, K].
 absl::StatusOr<std::vector<float>> DequantizeMatrix(const Tensor& w, int64_t index);

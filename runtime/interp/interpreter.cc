@@ -165,7 +165,7 @@ absl::StatusOr<std::vector<Tensor>> Interpreter::RunFunction(const ir::Function&
       }
       default: {
         EvalResult r = absl::UnimplementedError("");
-        for (auto family : {EvalLinearOp, EvalElementwiseOp, EvalNormOp, EvalShapeOp, EvalModelOp}) {
+        for (auto family : {EvalLinearOp, EvalElementwiseOp, EvalNormOp, EvalShapeOp, EvalModelOp, EvalFusedOp}) {
           r = family(a);
           if (r.ok() || r.status().code() != absl::StatusCode::kUnimplemented) break;
         }

@@ -1,0 +1,237 @@
+// Interpreter: the ops only passes produce (ir/ops_fused.cc). Each is evaluated as the exact
+// composition of the generic ops it replaces — same kernels, same summation order — so an
+// optimized module gives the same numbers as the declared one (up to the absorbed MLA form,
+// which model.md §7 defines as algebraically equal and ~1e-6 apart).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "runtime/interp/eval_ops.h"
+#include "runtime/interp/kernels_elementwise.h"
+#include "runtime/interp/kernels_linear.h"
+#include "runtime/interp/kernels_norm.h"
+
+namespace dsc::runtime {
+namespace {
+
+using ir::OpCode;
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+// Matrix `index` of a weight [..., N, K] as float32: dequantized, or copied from a float tensor.
+absl::StatusOr<std::vector<float>> Matrix(const Tensor& w, int64_t index) {
+  if (w.quantized) return DequantizeMatrix(w, index);
+  int64_t per = w.shape[w.shape.size() - 2] * w.shape.back();
+  return std::vector<float>(w.f.begin() + index * per, w.f.begin() + (index + 1) * per);
+}
+
+// The three matrices of one SwiGLU unit F(x) = W2 · (silu(W1 · x) ⊙ (W3 · x)).
+struct Ffn {
+  std::vector<float> w1, w2, w3;
+  int64_t hidden = 0;
+};
+
+absl::StatusOr<Ffn> FfnOf(const Tensor& w1, const Tensor& w2, const Tensor& w3, int64_t index) {
+  Ffn f;
+  f.hidden = w1.shape[w1.shape.size() - 2];
+  for (auto [dst, src] : {std::pair{&f.w1, &w1}, {&f.w2, &w2}, {&f.w3, &w3}}) {
+    absl::StatusOr<std::vector<float>> m = Matrix(*src, index);
+    if (!m.ok()) return m.status();
+    *dst = std::move(*m);
+  }
+  return f;
+}
+
+// y[m, dim] = F(x[m, dim]): matmul, matmul, swiglu, matmul — as the expert body computes it.
+std::vector<float> RunFfn(const Ffn& f, const float* x, int64_t m, int64_t dim) {
+  std::vector<float> gate(m * f.hidden), up(m * f.hidden), y(m * dim);
+  ref::Linear(x, f.w1.data(), m, dim, f.hidden, gate.data());
+  ref::Linear(x, f.w3.data(), m, dim, f.hidden, up.data());
+  ref::SwiGlu(gate.data(), up.data(), m * f.hidden, gate.data());
+  ref::Linear(gate.data(), f.w2.data(), m, f.hidden, dim, y.data());
+  return y;
+}
+
+absl::Status CheckExperts(const Tensor& experts, int64_t n_experts) {
+  for (int64_t e : experts.i) {
+    if (e < 0 || e >= n_experts) {
+      return absl::OutOfRangeError(absl::StrCat("expert id ", e, " is outside [0, ", n_experts, ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+EvalResult Literal(const EvalArgs& a) {
+  const auto& values = std::get<std::vector<double>>(a.op.attrs().at("values"));
+  ir::DType dtype = ir::GetDType(a.op.attrs(), "dtype");
+  Tensor y = dtype == ir::DType::kF32 ? Tensor::Float(a.result_shapes[0]) : Tensor::Int(a.result_shapes[0], dtype);
+  for (size_t j = 0; j < values.size(); ++j) {
+    if (y.is_int()) y.i[j] = static_cast<int64_t>(values[j]);
+    else y.f[j] = static_cast<float>(values[j]);
+  }
+  return std::vector<Tensor>{std::move(y)};
+}
+
+// (rms_norm(x + residual), x + residual).
+EvalResult AddRmsNorm(const EvalArgs& a) {
+  const Tensor& x = *a.in[0];
+  Tensor sum = Tensor::Float(x.shape);
+  for (size_t j = 0; j < sum.f.size(); ++j) sum.f[j] = x.f[j] + a.in[1]->f[j];
+  int64_t dim = x.shape.back(), rows = dim == 0 ? 0 : x.numel() / dim;
+  Tensor y = Tensor::Float(x.shape);
+  ref::RmsNorm(sum.f.data(), a.in[2]->f.data(), rows, dim, static_cast<float>(ir::GetFloat(a.op.attrs(), "eps")),
+               y.f.data());
+  return std::vector<Tensor>{std::move(y), std::move(sum)};
+}
+
+EvalResult GateUpSwiglu(const EvalArgs& a) {
+  const Tensor& x = *a.in[0];
+  absl::StatusOr<std::vector<float>> w1 = Matrix(*a.in[1], 0);
+  if (!w1.ok()) return w1.status();
+  absl::StatusOr<std::vector<float>> w3 = Matrix(*a.in[2], 0);
+  if (!w3.ok()) return w3.status();
+  int64_t k = x.shape.back(), m = k == 0 ? 0 : x.numel() / k, n = a.in[1]->shape[0];
+  Tensor y = Tensor::Float(a.result_shapes[0]);
+  std::vector<float> up(m * n);
+  ref::Linear(x.f.data(), w1->data(), m, k, n, y.f.data());
+  ref::Linear(x.f.data(), w3->data(), m, k, n, up.data());
+  ref::SwiGlu(y.f.data(), up.data(), m * n, y.f.data());
+  return std::vector<Tensor>{std::move(y)};
+}
+
+float Dot(const float* a, const float* b, int64_t n) {
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+// model.md §7b over the cached latent: q̃ = W_UKᵀ q_nope; z_t = scale·(q̃·KV[t] + q_pe·PE[t]) +
+// mask (causal: t <= start + s); ō = Σ_t softmax(z)_t KV[t]; o = W_UV ō.
+EvalResult MlaDecodeAttention(const EvalArgs& a) {
+  const Tensor& qn = *a.in[0];
+  const Tensor& qp = *a.in[1];
+  const Tensor& kv = *a.in[2];
+  const Tensor& pe = *a.in[3];
+  const Tensor* mask = a.in.size() == 6 ? a.in[5] : nullptr;
+  absl::StatusOr<std::vector<float>> w = Matrix(*a.in[4], 0);
+  if (!w.ok()) return w.status();
+  const int64_t s = qn.shape[0], h = qn.shape[1], dn = qn.shape[2], dr = qp.shape[2];
+  const int64_t t = kv.shape[0], rank = kv.shape[1], dv = a.result_shapes[0][2], rows = dn + dv;
+  const float scale = static_cast<float>(ir::GetFloat(a.op.attrs(), "scale"));
+  const bool causal = ir::GetBool(a.op.attrs(), "causal");
+  absl::StatusOr<int64_t> start = ir::GetDim(a.op.attrs(), "start").Evaluate(a.symbols);
+  if (!start.ok()) return start.status();
+  Tensor o = Tensor::Float(a.result_shapes[0]);
+  std::vector<float> ql(rank), ol(rank), z(t);
+  for (int64_t i = 0; i < s; ++i) {
+    for (int64_t hh = 0; hh < h; ++hh) {
+      const float* q_nope = qn.f.data() + (i * h + hh) * dn;
+      const float* q_pe = qp.f.data() + (i * h + hh) * dr;
+      std::fill(ql.begin(), ql.end(), 0.0f);
+      for (int64_t j = 0; j < dn; ++j) {
+        const float* w_uk = w->data() + (hh * rows + j) * rank;
+        for (int64_t c = 0; c < rank; ++c) ql[c] += q_nope[j] * w_uk[c];
+      }
+      float zmax = kNegInf;
+      for (int64_t j = 0; j < t; ++j) {
+        z[j] = scale * (Dot(ql.data(), kv.f.data() + j * rank, rank) + Dot(q_pe, pe.f.data() + j * dr, dr)) +
+               (mask != nullptr ? mask->f[i * t + j] : 0.0f);
+        if (causal && j > *start + i) z[j] = kNegInf;
+        zmax = std::max(zmax, z[j]);
+      }
+      float sum = 0.0f;
+      for (int64_t j = 0; j < t; ++j) {
+        z[j] = z[j] == kNegInf ? 0.0f : std::exp(z[j] - zmax);
+        sum += z[j];
+      }
+      std::fill(ol.begin(), ol.end(), 0.0f);
+      for (int64_t j = 0; j < t; ++j) {
+        float p = z[j] / sum;
+        if (p == 0.0f) continue;
+        for (int64_t c = 0; c < rank; ++c) ol[c] += p * kv.f[j * rank + c];
+      }
+      for (int64_t j = 0; j < dv; ++j) {
+        o.f[(i * h + hh) * dv + j] = Dot(w->data() + (hh * rows + dn + j) * rank, ol.data(), rank);
+      }
+    }
+  }
+  return std::vector<Tensor>{std::move(o)};
+}
+
+// Decode form: for each token, only its selected experts run (in increasing id, accumulated
+// with the routing weight in float32), then the shared expert is added in the same sweep.
+EvalResult MoeDecode(const EvalArgs& a) {
+  const Tensor& x = *a.in[0];
+  const Tensor& weights = *a.in[1];
+  const Tensor& experts = *a.in[2];
+  const int64_t rows = x.shape[0], dim = x.shape[1], k = weights.shape[1];
+  if (absl::Status st = CheckExperts(experts, a.in[3]->shape[0]); !st.ok()) return st;
+  Tensor acc = Tensor::Float(x.shape);
+  for (int64_t r = 0; r < rows; ++r) {
+    std::vector<int64_t> slots(k);
+    for (int64_t j = 0; j < k; ++j) slots[j] = r * k + j;
+    std::stable_sort(slots.begin(), slots.end(), [&](int64_t p, int64_t q) { return experts.i[p] < experts.i[q]; });
+    float* dst = acc.f.data() + r * dim;
+    for (int64_t slot : slots) {
+      absl::StatusOr<Ffn> f = FfnOf(*a.in[3], *a.in[4], *a.in[5], experts.i[slot]);
+      if (!f.ok()) return f.status();
+      std::vector<float> y = RunFfn(*f, x.f.data() + r * dim, 1, dim);
+      for (int64_t c = 0; c < dim; ++c) dst[c] += y[c] * weights.f[slot];
+    }
+  }
+  if (a.in.size() == 9) {
+    absl::StatusOr<Ffn> shared = FfnOf(*a.in[6], *a.in[7], *a.in[8], 0);
+    if (!shared.ok()) return shared.status();
+    std::vector<float> y = RunFfn(*shared, x.f.data(), rows, dim);
+    ref::Add(acc.f.data(), y.data(), rows * dim, acc.f.data());
+  }
+  return std::vector<Tensor>{std::move(acc)};
+}
+
+// Prefill form: (token, slot) pairs counting-sorted by expert, each expert one GEMM over its
+// contiguous block of gathered rows, results scattered back with the routing weight.
+EvalResult MoeGrouped(const EvalArgs& a) {
+  const Tensor& x = *a.in[0];
+  const Tensor& weights = *a.in[1];
+  const Tensor& experts = *a.in[2];
+  const int64_t dim = x.shape[1], k = weights.shape[1], pairs = experts.numel();
+  const int64_t n_experts = a.in[3]->shape[0];
+  if (absl::Status st = CheckExperts(experts, n_experts); !st.ok()) return st;
+  std::vector<int64_t> begin(n_experts + 1, 0), order(pairs);
+  for (int64_t e : experts.i) ++begin[e + 1];
+  for (int64_t e = 0; e < n_experts; ++e) begin[e + 1] += begin[e];
+  std::vector<int64_t> fill(begin.begin(), begin.end() - 1);
+  for (int64_t p = 0; p < pairs; ++p) order[fill[experts.i[p]]++] = p;
+  std::vector<float> xs(pairs * dim);
+  for (int64_t p = 0; p < pairs; ++p) std::copy_n(x.f.begin() + (order[p] / k) * dim, dim, xs.begin() + p * dim);
+  Tensor acc = Tensor::Float(x.shape);
+  for (int64_t e = 0; e < n_experts; ++e) {
+    const int64_t m = begin[e + 1] - begin[e];
+    if (m == 0) continue;
+    absl::StatusOr<Ffn> f = FfnOf(*a.in[3], *a.in[4], *a.in[5], e);
+    if (!f.ok()) return f.status();
+    std::vector<float> y = RunFfn(*f, xs.data() + begin[e] * dim, m, dim);
+    for (int64_t p = 0; p < m; ++p) {
+      const int64_t pair = order[begin[e] + p];
+      float* dst = acc.f.data() + (pair / k) * dim;
+      for (int64_t c = 0; c < dim; ++c) dst[c] += y[p * dim + c] * weights.f[pair];
+    }
+  }
+  return std::vector<Tensor>{std::move(acc)};
+}
+
+}  // namespace
+
+EvalResult EvalFusedOp(const EvalArgs& a) {
+  switch (a.op.code()) {
+    case OpCode::kLiteral: return Literal(a);
+    case OpCode::kAddRmsNorm: return AddRmsNorm(a);
+    case OpCode::kGateUpSwiglu: return GateUpSwiglu(a);
+    case OpCode::kMlaDecodeAttention: return MlaDecodeAttention(a);
+    case OpCode::kMoeDecode: return MoeDecode(a);
+    case OpCode::kMoeGrouped: return MoeGrouped(a);
+    default: return absl::UnimplementedError("not a fused op");
+  }
+}
+
+}  // namespace dsc::runtime
