@@ -87,16 +87,17 @@ class CanonicalizePass : public Pass {
     for (ir::Function* f : Functions(module)) {
       for (bool again = true; again;) {
         again = false;
-        // Counts from the start of the sweep: an op that died during it may still be folded
-        // (harmlessly); EraseDeadOps cleans up after the sweep.
+        // Ops only die when a later user is rewritten, so counts from the start of the sweep
+        // stay exact for every op not yet visited.
         absl::flat_hash_map<const Value*, int> uses = UseCounts(*f);
         for (size_t i = 0; i < f->num_ops(); ++i) {
           Operation* op = f->ops()[i].get();
           if (op->num_results() != 1 || !IsPure(*op) || uses[op->result(0)] == 0) continue;
           Value* to = FoldToExisting(*op);
-          if (to == nullptr) to = Compose(*op);
+          if (to == nullptr && (to = Compose(*op)) != nullptr) ++i;  // skip past the op it inserted
           if (to == nullptr) continue;
           ReplaceOp(op, {to});
+          uses[op->result(0)] = 0;
           Count(absl::StrCat(std::string(op->name()), " folded"));
           again = changed = true;
         }
