@@ -19,15 +19,10 @@ bool IsIdentifier(std::string_view s) {
 
 std::string Quote(std::string_view s) { return AttrToString(AttrValue(std::string(s))); }
 
-// Assigns each local value a unique printed name: its hint if valid and free, else a number.
+// Prints a local value by its assigned name, a global by its module-level name.
 class LocalNames {
  public:
-  explicit LocalNames(const Function& f) {
-    for (const auto& a : f.arguments()) Assign(a.get());
-    for (const auto& op : f.ops()) {
-      for (int i = 0; i < op->num_results(); ++i) Assign(op->result(i));
-    }
-  }
+  explicit LocalNames(const Function& f) : names_(LocalValueNames(f)) {}
   std::string Get(const Value* v) const {
     if (v->is_global()) return GlobalName(v->name());
     auto it = names_.find(v);
@@ -35,19 +30,7 @@ class LocalNames {
   }
 
  private:
-  void Assign(const Value* v) {
-    std::string name = v->name();
-    if (!IsIdentifier(name) || used_.contains(name)) {
-      do {
-        name = absl::StrCat(next_++);
-      } while (used_.contains(name));
-    }
-    used_.insert(name);
-    names_[v] = name;
-  }
   absl::flat_hash_map<const Value*, std::string> names_;
-  absl::flat_hash_set<std::string> used_;
-  int next_ = 0;
 };
 
 std::string PrintRef(const TensorRef& r) {
@@ -85,6 +68,27 @@ void PrintOp(const Operation& op, const LocalNames& names, std::string* out) {
 
 std::string GlobalName(std::string_view name) {
   return IsIdentifier(name) ? absl::StrCat("@", std::string(name)) : absl::StrCat("@", Quote(name));
+}
+
+absl::flat_hash_map<const Value*, std::string> LocalValueNames(const Function& f) {
+  absl::flat_hash_map<const Value*, std::string> names;
+  absl::flat_hash_set<std::string> used;
+  int next = 0;
+  auto assign = [&](const Value* v) {
+    std::string name = v->name();
+    if (!IsIdentifier(name) || used.contains(name)) {
+      do {
+        name = absl::StrCat(next++);
+      } while (used.contains(name));
+    }
+    used.insert(name);
+    names[v] = std::move(name);
+  };
+  for (const auto& a : f.arguments()) assign(a.get());
+  for (const auto& op : f.ops()) {
+    for (int i = 0; i < op->num_results(); ++i) assign(op->result(i));
+  }
+  return names;
 }
 
 std::string PrintFunction(const Module& module, const Function& f) {

@@ -22,6 +22,7 @@
 
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "ir/module.h"
 
 namespace dsc::ir {
@@ -31,6 +32,12 @@ std::string PrintFunction(const Module& module, const Function& function);
 
 // "@name" or "@\"odd name\"" for globals and functions.
 std::string GlobalName(std::string_view name);
+
+// The names (without '%') the printer gives a function's local values: arguments, then op
+// results in order, each keeps its own name if that is an identifier ([A-Za-z0-9_.-]+) not
+// used before, else takes the next free number. The proto and DOT exporters use the same
+// names, so every form of a module agrees with its text.
+absl::flat_hash_map<const Value*, std::string> LocalValueNames(const Function& function);
 
 }  // namespace dsc::ir
 
