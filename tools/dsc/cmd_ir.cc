@@ -1,6 +1,7 @@
-// `dsc ir`: print, parse and convert the graph IR (cli.md "Compiler"). With --parse it reads
-// text, textproto or binary proto, optionally runs passes, and writes the chosen format;
-// -m (the frontend's graph) is declared here and wired once the frontend can build it.
+// `dsc ir`: print, parse and convert the graph IR (cli.md "Compiler"). The module comes from a
+// checkpoint (-m: the graph the frontend declares) or from a file (--parse: text, textproto or
+// binary proto); passes optionally run on it (--stage optimized, --passes); it is written in the
+// chosen format.
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "frontend/model_loader.h"
 #include "ir/dot_export.h"
 #include "ir/parser.h"
 #include "ir/printer.h"
@@ -102,11 +104,29 @@ absl::StatusOr<std::unique_ptr<ir::Module>> LoadModule(const std::string& path) 
   return absl::InternalError("unreachable");
 }
 
+// The declared graph of the checkpoint in `dir` (model.md; the checkpoint itself is not kept:
+// constants reference its tensors by name).
+absl::StatusOr<std::unique_ptr<ir::Module>> BuildModule(const std::string& dir, const std::string& config_file,
+                                                        const std::string& revision, const std::string& kv_cache,
+                                                        int64_t context) {
+  frontend::LoadOptions options;
+  options.config_file = config_file;
+  options.graph.revision = revision;
+  options.graph.context = context;
+  absl::StatusOr<frontend::KvCacheMode> kv = frontend::ParseKvCacheMode(kv_cache);
+  if (!kv.ok()) return kv.status();
+  options.graph.kv_cache = *kv;
+  absl::StatusOr<frontend::LoadedModel> model = frontend::LoadModel(dir, options);
+  if (!model.ok()) return model.status();
+  return std::move(model->module);
+}
+
 }  // namespace
 
 int RunIr(const Args& args) {
   std::string model_dir, parse_file, format = "text", output, func, stage = "input", passes,
-              print_after;
+              print_after, config_file, revision = "r2", kv_cache = "fp8";
+  int64_t context = 0;
   bool verify = false, print_after_all = false, pass_stats = false;
   ArgParser parser(
       "dsc ir", "(-m DIR | --parse FILE) [--format text|textproto|proto|dot] [-o FILE] [options]",
@@ -114,6 +134,10 @@ int RunIr(const Args& args) {
       "file read back (--parse; text .ir, .textproto or binary .pb, detected by extension or\n"
       "content) and written in the chosen format. Malformed input exits 2 with FILE:LINE:COL.");
   parser.AddString("-m,--model", "DIR", &model_dir, "checkpoint directory to build the graph from");
+  parser.AddString("--config", "FILE", &config_file, "with -m: official inference-style config instead of config.json");
+  parser.AddChoice("--revision", {"r2", "r1"}, &revision, "with -m: indexer RoPE layout (model.md §0; default r2)");
+  parser.AddChoice("--kv-cache", {"fp8", "bf16", "f32"}, &kv_cache, "with -m: MLA latent cache dtype (default fp8)");
+  parser.AddInt("--context", "N", &context, "with -m: cache capacity in tokens (default: the config's max_seq_len)");
   parser.AddString("--parse", "FILE", &parse_file, "read an IR file (text, textproto or binary proto)");
   parser.AddChoice("--format", {"text", "textproto", "proto", "dot"}, &format,
                    "output format (default text); proto is binary: give -o FILE or a pipe");
@@ -134,11 +158,7 @@ int RunIr(const Args& args) {
   if (!model_dir.empty() && !parse_file.empty()) {
     return ReportError("ir", absl::InvalidArgumentError("give either -m DIR or --parse FILE, not both"));
   }
-  if (!model_dir.empty()) {
-    std::cerr << "dsc ir: not implemented yet: needs the frontend\n";
-    return kExitBadInput;
-  }
-  if (parse_file.empty()) {
+  if (model_dir.empty() && parse_file.empty()) {
     return ReportError("ir", absl::InvalidArgumentError("give -m DIR or --parse FILE (see --help)"));
   }
   bool run_passes = stage == "optimized" || !passes.empty();
@@ -147,7 +167,9 @@ int RunIr(const Args& args) {
                                  "--print-after*/--pass-stats need --passes LIST or --stage optimized"));
   }
 
-  absl::StatusOr<std::unique_ptr<ir::Module>> module = LoadModule(parse_file);
+  const std::string& source = model_dir.empty() ? parse_file : model_dir;
+  absl::StatusOr<std::unique_ptr<ir::Module>> module =
+      model_dir.empty() ? LoadModule(parse_file) : BuildModule(model_dir, config_file, revision, kv_cache, context);
   if (!module.ok()) return ReportError("ir", module.status());
   if (run_passes) {
     passes::PassManagerOptions options;
@@ -166,16 +188,16 @@ int RunIr(const Args& args) {
     if (absl::StatusOr<bool> changed = manager.Run(**module); !changed.ok()) {
       return ReportError("ir", changed.status());
     }
-    if (pass_stats) std::cerr << manager.StatisticsReport();
+    if (pass_stats) std::cerr << "pipeline: " << manager.PipelineString() << "\n" << manager.StatisticsReport();
   }
   const ir::Module& m = **module;
   if (verify) {
     if (absl::Status s = ir::Verify(m); !s.ok()) {
-      return ReportError("ir", absl::InvalidArgumentError(absl::StrCat(parse_file, ": ", s.message())));
+      return ReportError("ir", absl::InvalidArgumentError(absl::StrCat(source, ": ", s.message())));
     }
     size_t ops = 0;
     for (const auto& f : m.functions()) ops += f->num_ops();
-    std::cerr << parse_file << ": verified: " << m.functions().size() << " functions, " << ops
+    std::cerr << source << ": verified: " << m.functions().size() << " functions, " << ops
               << " ops, " << m.constants().size() << " constants, " << m.states().size() << " states\n";
   }
 
@@ -186,7 +208,7 @@ int RunIr(const Args& args) {
     }
     selected = m.FindFunction(func);
     if (selected == nullptr) {
-      return ReportError("ir", absl::NotFoundError(absl::StrCat(parse_file, ": no function @", func)));
+      return ReportError("ir", absl::NotFoundError(absl::StrCat(source, ": no function @", func)));
     }
   }
   std::string out;
@@ -201,7 +223,7 @@ int RunIr(const Args& args) {
     out = ir::SerializeModule(m);
   } else {
     if (selected == nullptr && m.functions().empty()) {
-      return ReportError("ir", absl::InvalidArgumentError(absl::StrCat(parse_file, ": no function to draw")));
+      return ReportError("ir", absl::InvalidArgumentError(absl::StrCat(source, ": no function to draw")));
     }
     out = ir::ExportDot(m, selected ? *selected : *m.functions().front());
   }
