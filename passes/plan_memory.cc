@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "ir/printer.h"
 #include "passes/passes.h"
 
 namespace dsc::passes {
@@ -108,13 +109,14 @@ class PlanMemoryPass : public Pass {
     bool changed = false;
     for (ir::Function* f : Functions(module)) {
       MemoryPlan plan = PlanFunctionMemory(*f, bound);
+      // Values by the names the printer gives them, so the plan reads against the IR text.
+      absl::flat_hash_map<const ir::Value*, std::string> names = ir::LocalValueNames(*f);
       std::vector<std::string> offsets;
       int64_t buffers = 0;
       for (const BufferAssignment& b : plan.buffers) {
-        std::string name = b.value->name().empty() ? absl::StrCat("#", b.first) : b.value->name();
         if (b.alias_of != nullptr) continue;
         ++buffers;
-        offsets.push_back(absl::StrCat("%", name, "=", b.offset, "+", b.bytes));
+        offsets.push_back(absl::StrCat("%", names[b.value], "=", b.offset, "+", b.bytes));
       }
       std::string summary = absl::StrCat("arena_bytes=", plan.arena_bytes, " buffers=", buffers, " bound=", bound);
       std::string& slot = module.metadata()[absl::StrCat("plan.", f->name())];
