@@ -1,0 +1,349 @@
+// NVFP4 linear kernels against the memory roofline and against oneDNN, in one run:
+//   BM_ReadBandwidth     the machine's streaming read bandwidth (1 GiB, 1 and 2 threads)
+//   BM_Nvfp4Gemv         generated decode GEMV at DeepSeek shapes; counters: weight GB/s and
+//                        bw_frac = weight bytes/s ÷ read bandwidth at the same thread count
+//   BM_SeedDequantBf16   the seed's method: dequantize the weight to BF16 on every call, then a
+//                        oneDNN BF16 matmul
+//   BM_OnednnF32Gemv / BM_OnednnBf16Gemv   oneDNN on weights dequantized ahead of time
+//   BM_Nvfp4Gemm / BM_OnednnF32Gemm        prefill (m = 128, 512), GFLOP/s
+// Every GEMV streams from DRAM: each shape gets >= 1 GiB of distinct weight copies (more
+// than twice the last-level cache) and consecutive calls use consecutive copies.
+//
+//   build-jit/bench/nvfp4_gemv_bench --benchmark_counters_tabular=true
+#include <omp.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench/membw.h"
+#include "benchmark/benchmark.h"
+#include "codegen/jit.h"
+#include "codegen/linear_kernels.h"
+#include "numerics/nvfp4.h"
+#include "numerics/scalar_formats.h"
+#include "oneapi/dnnl/dnnl.hpp"
+#include "runtime/cpu_kernels.h"
+#include "runtime/thread_pool.h"
+
+namespace dsc::bench {
+namespace {
+
+struct Shape {
+  int64_t n, k;
+};
+// Expert w1/w3 and w2, MLA wq_a and wq_b (out × in).
+constexpr Shape kShapes[] = {{2048, 7168}, {7168, 2048}, {1536, 7168}, {24576, 1536}};
+constexpr size_t kWorkingSet = size_t{1} << 30;
+
+uint64_t XorShift(uint64_t& s) {
+  s ^= s << 13;
+  s ^= s >> 7;
+  s ^= s << 17;
+  return s;
+}
+
+// `copies` distinct NVFP4 weights of one shape, codes and scales of each copy adjacent.
+class Nvfp4Copies {
+ public:
+  Nvfp4Copies(Shape shape, size_t min_total)
+      : shape_(shape),
+        codes_bytes_(shape.n * shape.k / 2),
+        scale_bytes_(shape.n * shape.k / 16),
+        stride_((codes_bytes_ + scale_bytes_ + 4095) / 4096 * 4096),
+        copies_(std::max<size_t>(2, (min_total + stride_ - 1) / stride_)),
+        buffer_(stride_ * copies_) {
+    uint64_t s = 0x9E3779B97F4A7C15ull;
+    for (size_t c = 0; c < copies_; ++c) {
+      uint8_t* p = buffer_.data() + c * stride_;
+      for (size_t i = 0; i + 8 <= codes_bytes_; i += 8) {
+        const uint64_t r = XorShift(s);
+        std::memcpy(p + i, &r, 8);
+      }
+      for (size_t i = 0; i < scale_bytes_; ++i) {
+        p[codes_bytes_ + i] = static_cast<uint8_t>(0x28 + XorShift(s) % 32);  // normal E4M3
+      }
+    }
+  }
+  size_t copies() const { return copies_; }
+  const uint8_t* codes(size_t c) const { return buffer_.data() + c * stride_; }
+  const uint8_t* scales(size_t c) const { return codes(c) + codes_bytes_; }
+  // Bytes a kernel must read per call: codes + block scales.
+  double weight_bytes() const { return static_cast<double>(codes_bytes_ + scale_bytes_); }
+  Shape shape() const { return shape_; }
+
+ private:
+  Shape shape_;
+  size_t codes_bytes_, scale_bytes_, stride_, copies_;
+  HugeBuffer buffer_;
+};
+
+codegen::Jit& HostJit() {
+  static codegen::Jit* jit = [] {
+    auto j = codegen::Jit::Create({});
+    if (!j.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(j.status().message()).c_str());
+      std::abort();
+    }
+    return j->release();
+  }();
+  return *jit;
+}
+
+const dsc_linear_kernel& Kernel(const codegen::LinearKernelSpec& spec) {
+  static std::map<std::string, dsc_linear_kernel> kernels;
+  auto it = kernels.find(spec.Name());
+  if (it != kernels.end()) return it->second;
+  auto kernel = codegen::CompileLinearKernel(HostJit(), spec);
+  if (!kernel.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(kernel.status().message()).c_str());
+    std::abort();
+  }
+  return kernels[spec.Name()] = *kernel;
+}
+
+std::vector<float> Activations(int64_t count) {
+  std::vector<float> x(count);
+  uint64_t s = 12345;
+  for (float& v : x) v = static_cast<float>(XorShift(s) % 2001) / 1000.0f - 1.0f;
+  return x;
+}
+
+double Seconds(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void SetRoofline(benchmark::State& state, double bytes, double seconds, int threads) {
+  const double bandwidth = CachedReadBandwidth(threads);
+  state.counters["GB/s"] = bytes / seconds / 1e9;
+  state.counters["mem_GB/s"] = bandwidth / 1e9;
+  state.counters["bw_frac"] = bytes / seconds / bandwidth;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+void BM_ReadBandwidth(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  for (auto _ : state) {
+    state.PauseTiming();
+    state.ResumeTiming();
+  }
+  state.counters["mem_GB/s"] = CachedReadBandwidth(threads) / 1e9;
+}
+BENCHMARK(BM_ReadBandwidth)->Arg(1)->Arg(2)->Iterations(1);
+
+// args: shape index, threads, m, rows_per_iteration (0 = default), prefetch (-1 = default)
+void BM_Nvfp4Gemv(benchmark::State& state) {
+  const Shape shape = kShapes[state.range(0)];
+  const int threads = static_cast<int>(state.range(1));
+  codegen::LinearKernelSpec spec;
+  spec.kind = codegen::LinearKernelKind::kNvfp4Gemv;
+  spec.m = state.range(2);
+  spec.n = shape.n;
+  spec.k = shape.k;
+  spec.rows_per_iteration = static_cast<int>(state.range(3));
+  spec.prefetch_distance = static_cast<int>(state.range(4));
+  const dsc_linear_kernel& kernel = Kernel(spec);
+  CachedReadBandwidth(threads);
+  Nvfp4Copies weights(shape, kWorkingSet);
+  std::vector<float> x = Activations(spec.m * shape.k), y(spec.m * shape.n);
+  runtime::ThreadPool pool(threads);
+  runtime::KernelScratch scratch(threads);
+  dsc_linear_args args{};
+  args.x = x.data();
+  args.y = y.data();
+  args.w_global_scale = 0.01f;
+  args.m = spec.m;
+  args.ldx = shape.k;
+  args.ldy = shape.n;
+  size_t copy = 0, calls = 0;
+  auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    args.w = weights.codes(copy);
+    args.w_scale = weights.scales(copy);
+    runtime::RunLinear(pool, scratch, kernel, args);
+    copy = copy + 1 == weights.copies() ? 0 : copy + 1;
+    ++calls;
+  }
+  SetRoofline(state, weights.weight_bytes() * calls, Seconds(start), threads);
+  benchmark::DoNotOptimize(y.data());
+}
+
+void GemvArgs(benchmark::internal::Benchmark* b) {
+  for (int shape = 0; shape < 4; ++shape) {
+    for (int threads : {1, 2}) b->Args({shape, threads, 1, 0, -1});
+  }
+  for (int threads : {1, 2}) {
+    for (int m : {2, 4, 8}) b->Args({0, threads, m, 0, -1});
+  }
+}
+BENCHMARK(BM_Nvfp4Gemv)->Apply(GemvArgs)->UseRealTime()->MinTime(1.0);
+
+// ---------------------------------------------------------------------------------------------
+// oneDNN baselines.
+
+using dt = dnnl::memory::data_type;
+using tag = dnnl::memory::format_tag;
+
+const dnnl::engine& Engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+// y[m, n] = x[m, k] · Wᵀ with W [n, k] row-major ("ba" as the matmul's [k, n] operand), or in
+// oneDNN's own blocked layout when `prepacked` (reordered once, outside the timing).
+struct OnednnMatmul {
+  OnednnMatmul(int64_t m, int64_t n, int64_t k, dt type, bool prepacked)
+      : x_md({m, k}, type, tag::ab),
+        w_md({k, n}, type, prepacked ? tag::any : tag::ba),
+        y_md({m, n}, dt::f32, tag::ab),
+        pd(dnnl::matmul::desc(x_md, w_md, y_md), Engine()),
+        primitive(pd) {}
+  dnnl::memory::desc x_md, w_md, y_md;
+  dnnl::matmul::primitive_desc pd;
+  dnnl::matmul primitive;
+  void Run(dnnl::stream& stream, void* x, void* w, float* y) {
+    dnnl::memory xm(pd.src_desc(), Engine(), x), wm(pd.weights_desc(), Engine(), w),
+        ym(pd.dst_desc(), Engine(), y);
+    primitive.execute(stream, {{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, ym}});
+    stream.wait();
+  }
+};
+
+// The seed's path: every call dequantizes the NVFP4 weight to BF16 (on all threads), then runs
+// a oneDNN BF16 matmul. args: shape, threads.
+void BM_SeedDequantBf16(benchmark::State& state) {
+  const Shape shape = kShapes[state.range(0)];
+  const int threads = static_cast<int>(state.range(1));
+  omp_set_num_threads(threads);
+  CachedReadBandwidth(threads);
+  Nvfp4Copies weights(shape, kWorkingSet);
+  std::vector<uint16_t> w_bf16(shape.n * shape.k), x_bf16(shape.k);
+  std::vector<float> x = Activations(shape.k), y(shape.n);
+  for (int64_t c = 0; c < shape.k; ++c) x_bf16[c] = numerics::FloatToBf16(x[c]);
+  OnednnMatmul mm(1, shape.n, shape.k, dt::bf16, false);
+  dnnl::stream stream(Engine());
+  runtime::ThreadPool pool(threads);
+  size_t copy = 0, calls = 0;
+  auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    pool.Run([&](int t) {
+      auto [b, e] = runtime::SplitRows(shape.n, threads, t, 1);
+      std::vector<float> row(shape.k);
+      for (int64_t r = b; r < e; ++r) {
+        numerics::DequantizeNvfp4Row(weights.codes(copy) + r * shape.k / 2,
+                                     weights.scales(copy) + r * shape.k / 16, 0.01f, shape.k,
+                                     row.data());
+        for (int64_t c = 0; c < shape.k; ++c) {
+          w_bf16[r * shape.k + c] = numerics::FloatToBf16(row[c]);
+        }
+      }
+    });
+    mm.Run(stream, x_bf16.data(), w_bf16.data(), y.data());
+    copy = copy + 1 == weights.copies() ? 0 : copy + 1;
+    ++calls;
+  }
+  SetRoofline(state, weights.weight_bytes() * calls, Seconds(start), threads);
+}
+BENCHMARK(BM_SeedDequantBf16)
+    ->ArgsProduct({{0, 1, 2, 3}, {1, 2}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// oneDNN on weights dequantized ahead of time (float32 or BF16), m = 1, >= 1 GiB of copies.
+// bw_frac counts the bytes oneDNN reads (4 or 2 per weight). args: shape, threads, bf16.
+void BM_OnednnPredequantGemv(benchmark::State& state) {
+  const Shape shape = kShapes[state.range(0)];
+  const int threads = static_cast<int>(state.range(1));
+  const bool bf16 = state.range(2) != 0;
+  omp_set_num_threads(threads);
+  CachedReadBandwidth(threads);
+  const size_t element = bf16 ? 2 : 4;
+  const size_t layer = shape.n * shape.k * element;
+  const size_t copies = std::max<size_t>(2, (kWorkingSet + layer - 1) / layer);
+  HugeBuffer w(layer * copies, bf16 ? 0x3C : 0x3C);  // 0x3C3C.. = a small normal value
+  std::vector<float> x = Activations(shape.k), y(shape.n);
+  std::vector<uint16_t> x_bf16(shape.k);
+  for (int64_t c = 0; c < shape.k; ++c) x_bf16[c] = numerics::FloatToBf16(x[c]);
+  OnednnMatmul mm(1, shape.n, shape.k, bf16 ? dt::bf16 : dt::f32, false);
+  dnnl::stream stream(Engine());
+  void* xp = bf16 ? static_cast<void*>(x_bf16.data()) : static_cast<void*>(x.data());
+  size_t copy = 0, calls = 0;
+  auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    mm.Run(stream, xp, w.data() + copy * layer, y.data());
+    copy = copy + 1 == copies ? 0 : copy + 1;
+    ++calls;
+  }
+  SetRoofline(state, static_cast<double>(layer) * calls, Seconds(start), threads);
+}
+BENCHMARK(BM_OnednnPredequantGemv)
+    ->ArgsProduct({{0, 1, 2, 3}, {1, 2}, {0, 1}})
+    ->UseRealTime();
+
+// ---------------------------------------------------------------------------------------------
+// Prefill GEMM. args: shape, threads, m.
+
+void BM_Nvfp4Gemm(benchmark::State& state) {
+  const Shape shape = kShapes[state.range(0)];
+  const int threads = static_cast<int>(state.range(1));
+  const int64_t m = state.range(2);
+  codegen::LinearKernelSpec spec;
+  spec.kind = codegen::LinearKernelKind::kNvfp4Gemm;
+  spec.n = shape.n;
+  spec.k = shape.k;
+  const dsc_linear_kernel& kernel = Kernel(spec);
+  Nvfp4Copies weights(shape, 0);
+  std::vector<float> x = Activations(m * shape.k), y(m * shape.n);
+  runtime::ThreadPool pool(threads);
+  runtime::KernelScratch scratch(threads);
+  dsc_linear_args args{};
+  args.x = x.data();
+  args.y = y.data();
+  args.w = weights.codes(0);
+  args.w_scale = weights.scales(0);
+  args.w_global_scale = 0.01f;
+  args.m = m;
+  args.ldx = shape.k;
+  args.ldy = shape.n;
+  for (auto _ : state) runtime::RunLinear(pool, scratch, kernel, args);
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * m * shape.n * shape.k * state.iterations() / 1e9,
+                                                 benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Nvfp4Gemm)
+    ->ArgsProduct({{0, 1, 2, 3}, {1, 2}, {128, 512}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// args: shape, threads, m, prepacked (oneDNN's blocked weight layout, reordered once).
+void BM_OnednnF32Gemm(benchmark::State& state) {
+  const Shape shape = kShapes[state.range(0)];
+  const int threads = static_cast<int>(state.range(1));
+  const int64_t m = state.range(2);
+  const bool prepacked = state.range(3) != 0;
+  omp_set_num_threads(threads);
+  std::vector<float> x = Activations(m * shape.k), y(m * shape.n);
+  std::vector<float> w = Activations(shape.n * shape.k);
+  OnednnMatmul mm(m, shape.n, shape.k, dt::f32, prepacked);
+  dnnl::stream stream(Engine());
+  dnnl::memory plain({{shape.k, shape.n}, dt::f32, tag::ba}, Engine(), w.data());
+  dnnl::memory packed(mm.pd.weights_desc(), Engine());
+  dnnl::reorder(plain, packed).execute(stream, plain, packed);
+  stream.wait();
+  for (auto _ : state) mm.Run(stream, x.data(), packed.get_data_handle(), y.data());
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * m * shape.n * shape.k * state.iterations() / 1e9,
+                                                 benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_OnednnF32Gemm)
+    ->ArgsProduct({{0, 1, 2, 3}, {1, 2}, {128, 512}, {0, 1}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace dsc::bench
+
+BENCHMARK_MAIN();

@@ -1,0 +1,124 @@
+// Spec validation, naming, and the emit → JIT → lookup path for linear kernels.
+#include "codegen/linear_kernels.h"
+
+#include <memory>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "codegen/kernel_builder.h"
+#include "codegen/linear_emitters.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace dsc::codegen {
+namespace {
+
+const char* KindName(LinearKernelKind kind) {
+  switch (kind) {
+    case LinearKernelKind::kNvfp4Gemv: return "nvfp4_gemv";
+    case LinearKernelKind::kFp8Gemv: return "fp8_gemv";
+    case LinearKernelKind::kNvfp4Gemm: return "nvfp4_gemm";
+  }
+  return "?";
+}
+
+}  // namespace
+
+std::string LinearKernelSpec::Name() const {
+  std::string name = absl::StrCat("dsc_", KindName(kind));
+  if (kind != LinearKernelKind::kNvfp4Gemm) absl::StrAppend(&name, "_m", m);
+  absl::StrAppend(&name, "_n", n, "_k", k);
+  if (rows_per_iteration > 0) absl::StrAppend(&name, "_r", rows_per_iteration);
+  if (prefetch_distance >= 0) absl::StrAppend(&name, "_p", prefetch_distance);
+  if (gemm_mr > 0) absl::StrAppend(&name, "_mr", gemm_mr);
+  if (gemm_nr_vectors > 0) absl::StrAppend(&name, "_nv", gemm_nr_vectors);
+  if (gemm_kc > 0) absl::StrAppend(&name, "_kc", gemm_kc);
+  return name;
+}
+
+absl::Status ValidateSpec(const LinearKernelSpec& spec) {
+  const std::string what = spec.Name();
+  if (spec.n <= 0 || spec.k <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": n and k must be positive"));
+  }
+  if (spec.kind != LinearKernelKind::kFp8Gemv && spec.k % 16 != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": NVFP4 needs k to be a multiple of 16, got ", spec.k));
+  }
+  if (spec.kind != LinearKernelKind::kNvfp4Gemm && (spec.m < 1 || spec.m > 8)) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": GEMV m must be in 1..8, got ", spec.m));
+  }
+  if (spec.rows_per_iteration < 0 || spec.rows_per_iteration > 8) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": rows_per_iteration must be 0..8"));
+  }
+  if (spec.gemm_mr < 0 || spec.gemm_mr > 16 || spec.gemm_nr_vectors < 0 ||
+      spec.gemm_nr_vectors > 8 || spec.gemm_kc < 0 || spec.gemm_kc % 128 != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": GEMM tiles need mr <= 16, nr_vectors <= 8, kc % 128 == 0"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<dsc_kernel_info> EmitLinearKernel(const LinearKernelSpec& spec,
+                                                 const TargetCpu& target, llvm::Module& module) {
+  if (absl::Status s = ValidateSpec(spec); !s.ok()) return s;
+  if (module.getFunction(spec.Name()) != nullptr) {
+    return absl::AlreadyExistsError(absl::StrCat(spec.Name(), " is already in the module"));
+  }
+  KernelBuilder kb(module, target);
+  switch (spec.kind) {
+    case LinearKernelKind::kNvfp4Gemv: return EmitNvfp4Gemv(kb, spec);
+    case LinearKernelKind::kFp8Gemv: return EmitFp8Gemv(kb, spec);
+    case LinearKernelKind::kNvfp4Gemm: return EmitNvfp4Gemm(kb, spec);
+  }
+  return absl::InvalidArgumentError("unknown linear kernel kind");
+}
+
+absl::StatusOr<std::vector<dsc_linear_kernel>> CompileLinearKernels(
+    Jit& jit, const std::vector<LinearKernelSpec>& specs, const std::string& module_name) {
+  auto context = std::make_unique<llvm::LLVMContext>();
+  auto module = std::make_unique<llvm::Module>(module_name, *context);
+  jit.ConfigureModule(*module);
+  std::vector<dsc_linear_kernel> kernels(specs.size());
+  std::set<std::string> emitted;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (!emitted.insert(specs[i].Name()).second) continue;  // the same kernel twice
+    absl::StatusOr<dsc_kernel_info> info = EmitLinearKernel(specs[i], jit.target(), *module);
+    if (!info.ok()) return info.status();
+    kernels[i].info = *info;
+  }
+  if (absl::Status s = jit.AddModule(std::move(module), std::move(context)); !s.ok()) return s;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    absl::StatusOr<void*> address = jit.Lookup(specs[i].Name());
+    if (!address.ok()) return address.status();
+    kernels[i].fn = reinterpret_cast<dsc_linear_fn>(*address);
+    if (kernels[i].info.abi_version == 0) {
+      for (size_t j = 0; j < i; ++j) {
+        if (specs[j].Name() == specs[i].Name()) kernels[i].info = kernels[j].info;
+      }
+    }
+  }
+  return kernels;
+}
+
+absl::StatusOr<dsc_linear_kernel> CompileLinearKernel(Jit& jit, const LinearKernelSpec& spec) {
+  absl::StatusOr<std::vector<dsc_linear_kernel>> kernels =
+      CompileLinearKernels(jit, {spec}, spec.Name());
+  if (!kernels.ok()) return kernels.status();
+  return (*kernels)[0];
+}
+
+absl::StatusOr<std::string> LinearKernelIr(const LinearKernelSpec& spec,
+                                           const TargetCpu& target) {
+  llvm::LLVMContext context;
+  llvm::Module module(spec.Name(), context);
+  absl::StatusOr<dsc_kernel_info> info = EmitLinearKernel(spec, target, module);
+  if (!info.ok()) return info.status();
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module.print(os, nullptr);
+  return os.str();
+}
+
+}  // namespace dsc::codegen

@@ -1,0 +1,66 @@
+// Entry points of the linear-layer code generator: describe a kernel (format, m, n, k), emit
+// it as LLVM IR for a target, or JIT-compile it to a dsc_linear_kernel the runtime can call.
+//
+// Kernels (all float32 activations, float32 accumulation, weights decoded in registers from
+// the checkpoint's layout, see runtime/kernel_abi.h for the calling convention):
+//   kNvfp4Gemv  y[m, n] = x[m, k] · Wᵀ for a static m in 1..8 (decode, small batch).
+//   kFp8Gemv    the same for DeepSeek FP8 block-128 weights.
+//   kNvfp4Gemm  prefill (m is a runtime argument, any m >= 1; built for m >= 16): weights
+//               decoded tile by tile into cache, then a register-blocked FMA microkernel.
+#ifndef DSC_CODEGEN_LINEAR_KERNELS_H_
+#define DSC_CODEGEN_LINEAR_KERNELS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "codegen/jit.h"
+#include "codegen/target.h"
+#include "runtime/kernel_abi.h"
+
+namespace llvm {
+class Module;
+}  // namespace llvm
+
+namespace dsc::codegen {
+
+enum class LinearKernelKind { kNvfp4Gemv, kFp8Gemv, kNvfp4Gemm };
+
+struct LinearKernelSpec {
+  LinearKernelKind kind = LinearKernelKind::kNvfp4Gemv;
+  int64_t m = 1;  // GEMV: the static number of activation rows, 1..8; GEMM: ignored
+  int64_t n = 0;  // weight rows = output features
+  int64_t k = 0;  // weight columns = input features (NVFP4: a multiple of 16)
+  // Tuning knobs; 0 / -1 = the emitter's default for the ISA. Benchmarks sweep them.
+  int rows_per_iteration = 0;  // GEMV: weight rows decoded together
+  int prefetch_distance = -1;  // GEMV: software prefetch, bytes ahead in each row; 0 = none
+  int gemm_mr = 0;             // GEMM: activation rows of the register block
+  int gemm_nr_vectors = 0;     // GEMM: weight rows of the register block, in vectors
+  int gemm_kc = 0;             // GEMM: columns decoded per tile (a multiple of 8·lanes)
+
+  // Unique symbol name, e.g. "dsc_nvfp4_gemv_m1_n2048_k7168" (+ tuning suffixes if set).
+  std::string Name() const;
+};
+
+absl::Status ValidateSpec(const LinearKernelSpec& spec);
+
+// Emits function spec.Name() into `module` for `target`; returns what the runtime needs.
+absl::StatusOr<dsc_kernel_info> EmitLinearKernel(const LinearKernelSpec& spec,
+                                                 const TargetCpu& target, llvm::Module& module);
+
+// Emits `specs` into one module (one object-cache entry), compiles it for the Jit's target and
+// returns the kernels in the order of `specs`. Each symbol may be compiled once per Jit.
+absl::StatusOr<std::vector<dsc_linear_kernel>> CompileLinearKernels(
+    Jit& jit, const std::vector<LinearKernelSpec>& specs,
+    const std::string& module_name = "dsc_linear_kernels");
+absl::StatusOr<dsc_linear_kernel> CompileLinearKernel(Jit& jit, const LinearKernelSpec& spec);
+
+// The unoptimized IR text of one kernel (snapshots, debugging: pipe it to llc).
+absl::StatusOr<std::string> LinearKernelIr(const LinearKernelSpec& spec,
+                                           const TargetCpu& target);
+
+}  // namespace dsc::codegen
+
+#endif  // DSC_CODEGEN_LINEAR_KERNELS_H_

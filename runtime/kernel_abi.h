@@ -1,0 +1,85 @@
+/* The contract between generated code (codegen/, LLVM) and the runtime that calls it.
+ *
+ * This header is plain C, standalone and versioned (in the spirit of IREE's
+ * executable_library.h): the JIT emits functions with exactly these signatures, the runtime
+ * calls them through the function-pointer typedefs below and never links LLVM. Any change to
+ * a struct layout or to the meaning of a field bumps DSC_KERNEL_ABI_VERSION; the version is
+ * part of the object-cache key, so stale cached code is never loaded.
+ *
+ * Kernels are freestanding: no libc calls, no allocation, no globals with state, no threads.
+ * A caller splits the output rows of a weight into ranges and calls the same kernel on each
+ * range from its own thread; ranges must be disjoint, so every thread streams its own weight
+ * rows (the decode loop is memory-bandwidth bound, sharing rows would read them twice).
+ */
+#ifndef DSC_RUNTIME_KERNEL_ABI_H_
+#define DSC_RUNTIME_KERNEL_ABI_H_
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DSC_KERNEL_ABI_VERSION 1
+
+/* Which weight format a linear kernel reads, in the checkpoint's own layout (zero copy).
+ *   NVFP4: w = U8 [n, k/2], column 2j in the LOW nibble of byte j (formats.md §6);
+ *          w_scale = E4M3 [n, k/16]; w_global_scale = weight_scale_2.
+ *   FP8:   w = E4M3 [n, k]; w_scale = F32 [ceil(n/128), ceil(k/128)] (weight_scale_inv);
+ *          w_global_scale is ignored.
+ * Scale codes must be finite (an E4M3 NaN code 0x7F/0xFF is not a valid checkpoint scale and
+ * decodes to a finite number here); the loader validates them. */
+typedef enum dsc_weight_format {
+  DSC_WEIGHT_NVFP4 = 1,
+  DSC_WEIGHT_FP8_BLOCK128 = 2,
+} dsc_weight_format;
+
+/* y[i, j] = sum_c x[i, c] * W[j, c] for i < m and row_begin <= j < row_end (float32 in, float32
+ * accumulation, float32 out). Elements of y outside [row_begin, row_end) are not touched. */
+typedef struct dsc_linear_args {
+  const float* x;          /* [m, k], row i at x + i * ldx                                    */
+  float* y;                /* [m, n], row i at y + i * ldy                                    */
+  const uint8_t* w;        /* weight codes of row 0 (see dsc_weight_format)                   */
+  const void* w_scale;     /* block scales of row 0                                           */
+  float w_global_scale;    /* NVFP4 weight_scale_2                                             */
+  int32_t reserved0;       /* must be 0                                                        */
+  int64_t m;               /* activation rows; a GEMV kernel requires m == its static m       */
+  int64_t ldx;             /* elements, >= k                                                   */
+  int64_t ldy;             /* elements, >= n                                                   */
+  int64_t row_begin;       /* first output column (weight row) this call computes             */
+  int64_t row_end;         /* one past the last; 0 <= row_begin <= row_end <= n               */
+  void* scratch;           /* >= dsc_kernel_info.scratch_bytes(m), 64-byte aligned, private   */
+} dsc_linear_args;
+
+/* Every linear kernel has this signature. Shapes n and k are compiled in. */
+typedef void (*dsc_linear_fn)(const dsc_linear_args* args);
+
+/* What the runtime needs to know to call a kernel; filled by codegen next to the pointer. */
+typedef struct dsc_kernel_info {
+  int32_t abi_version;     /* DSC_KERNEL_ABI_VERSION of the code generator                    */
+  int32_t format;          /* dsc_weight_format                                                */
+  int64_t n, k;            /* static weight shape [n, k]                                       */
+  int64_t m_static;        /* GEMV: the m it was specialized for; GEMM: 0 (m is a runtime arg) */
+  int64_t row_align;       /* split rows at multiples of this for best speed (any split works) */
+  /* scratch bytes for one call = scratch_base + scratch_per_m * round_up(m, scratch_m_align)  */
+  int64_t scratch_base;
+  int64_t scratch_per_m;
+  int64_t scratch_m_align;
+} dsc_kernel_info;
+
+/* A kernel as the runtime holds it. */
+typedef struct dsc_linear_kernel {
+  dsc_linear_fn fn;
+  dsc_kernel_info info;
+} dsc_linear_kernel;
+
+static inline int64_t dsc_kernel_scratch_bytes(const dsc_kernel_info* info, int64_t m) {
+  const int64_t a = info->scratch_m_align > 0 ? info->scratch_m_align : 1;
+  return info->scratch_base + info->scratch_per_m * ((m + a - 1) / a * a);
+}
+
+#ifdef __cplusplus
+}  /* extern "C" */
+#endif
+
+#endif /* DSC_RUNTIME_KERNEL_ABI_H_ */
