@@ -45,6 +45,7 @@ class DeepseekGraph {
 
   // --- pieces of the forward pass (b_ is the current function's builder)
   Value* Linear(Value* x, const std::string& module);
+  Value* ReadF32(Value* state);
   Value* Ffn(Value* x, const std::string& prefix);  // SwiGLU unit, model.md §9
   Value* Attention(int64_t l, Value* a);            // MLA §7 with the indexer §8
   Value* Indexer(int64_t l, Value* a, Value* q_lat);
@@ -188,6 +189,13 @@ std::string DeepseekGraph::ExpertBody(const Type& w1, const Type& w2) {
 // ---------------------------------------------------------------------------------------------
 // Forward pass pieces
 
+// Rows [0, P+S) of a cache, widened to f32 when the cache stores a narrower type (bf16 mode).
+Value* DeepseekGraph::ReadF32(Value* state) {
+  Value* rows = b_->Op(OpCode::kCacheRead, {state}, {{"length", t_}});
+  if (rows->type().dtype() == DType::kF32) return rows;
+  return b_->Op(OpCode::kCast, {rows}, {{"dtype", DType::kF32}});
+}
+
 Value* DeepseekGraph::Linear(Value* x, const std::string& module) {
   Value* w = W(module);
   if (w->type().is_quantized()) w = b_->Dequantize(w);
@@ -265,8 +273,8 @@ Value* DeepseekGraph::Attention(int64_t l, Value* a) {
   b_->Create(OpCode::kCacheWrite, {State("kv_rope", l), k_pe}, {{"start", p_}});
   Value* mask = c_.has_indexer() ? Indexer(l, a, q_lat) : nullptr;                            // §7.6
   // §7a: expand keys/values of every cached position from the latent.
-  Value* kv = b_->Op(OpCode::kCacheRead, {State("kv_latent", l)}, {{"length", t_}});
-  Value* pe = b_->Op(OpCode::kCacheRead, {State("kv_rope", l)}, {{"length", t_}});
+  Value* kv = ReadF32(State("kv_latent", l));
+  Value* pe = ReadF32(State("kv_rope", l));
   std::vector<Value*> kvb = b_->Split(b_->Reshape(Linear(kv, p + "kv_b_proj"), Shape{t_, h, dn + dv}), 2, {dn, dv});
   Value* pe_heads = b_->Op(OpCode::kBroadcast, {b_->Reshape(pe, Shape{t_, 1, dr})}, {{"shape", Shape{t_, h, dr}}});
   Value* k = b_->Concat({kvb[0], pe_heads}, 2);

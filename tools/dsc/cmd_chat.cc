@@ -39,7 +39,9 @@ class ChatSession {
 
   // One user turn: feeds the new messages, streams the answer to stdout.
   absl::Status Turn(const std::string& text) {
-    ChatMessage user{.role = "user", .content = text};
+    ChatMessage user;
+    user.role = "user";
+    user.content = text;
     ChatEncodeOptions options;
     options.mode = think_ ? ThinkingMode::kThinking : ThinkingMode::kChat;
     options.context = history_;
@@ -82,7 +84,9 @@ class ChatSession {
     std::cout << decoder.Finish() << (g_interrupted ? " [stopped]" : "") << "\n";
     g_interrupted = false;
     absl::StatusOr<std::string> reply = tok_.Decode(answer);
-    ChatMessage assistant{.role = "assistant", .content = reply.value_or("")};
+    ChatMessage assistant;
+    assistant.role = "assistant";
+    assistant.content = reply.value_or("");
     history_.push_back(assistant);
     return absl::OkStatus();
   }
@@ -112,6 +116,11 @@ int RunChat(const Args& args) {
   parser.AddString("--tokenizer", "PATH", &tokenizer, "tokenizer.json (default: the model's)");
   parser.AddBool("--think", &think, "start with thinking mode on");
   if (int rc = ParseOrExit(parser, args); rc >= 0) return rc;
+  if (absl::Status s = CheckSamplingFlags(sampling); !s.ok()) return ReportError("chat", s);
+  if (model.model_dir.empty() && tokenizer.empty()) {
+    // Otherwise the tokenizer load below would report an empty path.
+    return ReportError("chat", absl::InvalidArgumentError("no model: give -m DIR"));
+  }
   absl::StatusOr<Tokenizer> tok = Tokenizer::Load(tokenizer.empty() ? model.model_dir : tokenizer);
   if (!tok.ok()) return ReportError("chat", tok.status());
   absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(model);

@@ -3,12 +3,13 @@
 #include <sys/resource.h>
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <optional>
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "frontend/json_strict.h"
 #include "frontend/tokenizer/chat_encoding.h"
 #include "frontend/tokenizer/streaming_decoder.h"
 #include "frontend/tokenizer/tokenizer.h"
@@ -50,7 +51,9 @@ absl::StatusOr<std::vector<int32_t>> PromptIds(const RunFlags& f, const std::str
   if (!tok) return absl::InvalidArgumentError("this model has no tokenizer.json: give --prompt-ids or --tokenizer");
   if (!utf8::IsValid(text)) return absl::InvalidArgumentError("the prompt is not valid UTF-8");
   if (!f.chat) return tok->Encode(text, {.add_bos = tok->add_bos_token()});
-  ChatMessage user{.role = "user", .content = text};
+  ChatMessage user;
+    user.role = "user";
+    user.content = text;
   ChatEncodeOptions options;
   options.mode = f.think ? ThinkingMode::kThinking : ThinkingMode::kChat;
   absl::StatusOr<std::string> encoded = EncodeChatV32(std::span<const ChatMessage>(&user, 1), options);
@@ -87,14 +90,15 @@ int RunRun(const Args& args) {
   if (f.prompt.empty() && f.prompt_ids.empty() && f.batch_file.empty()) {
     return ReportError("run", absl::InvalidArgumentError("give a prompt: -p TEXT, --prompt-ids or --batch-file"));
   }
-  if (f.sampling.n_predict < 0) return ReportError("run", absl::InvalidArgumentError("-n must be >= 0"));
+  if (absl::Status s = CheckSamplingFlags(f.sampling); !s.ok()) return ReportError("run", s);
   absl::StatusOr<std::optional<Tokenizer>> tok = LoadTokenizer(f);
   if (!tok.ok()) return ReportError("run", tok.status());
 
   std::vector<std::vector<int32_t>> prompts;
   if (!f.batch_file.empty()) {
-    std::ifstream in(f.batch_file);
-    if (!in) return ReportError("run", absl::NotFoundError("cannot read --batch-file " + f.batch_file));
+    absl::StatusOr<std::string> contents = frontend::ReadFileToString(f.batch_file);
+    if (!contents.ok()) return ReportError("run", contents.status());
+    std::istringstream in(*contents);
     std::string line;
     for (int line_no = 1; std::getline(in, line); ++line_no) {
       if (line.empty()) continue;

@@ -12,8 +12,17 @@ struct CliResult {
   std::string err;
 };
 
+struct CliOptions {
+  // Shell redirection for stdin: "</dev/null" (EOF at once) or "<&-" (closed).
+  std::string stdin_redirect = "</dev/null";
+  // > 0: kill the run after this many seconds (exit code 124, as coreutils `timeout`), so a
+  // hang (e.g. blocking on a FIFO) fails the test instead of stalling the suite.
+  int timeout_seconds = 0;
+};
+
 // `args` is appended to the dsc binary path and run through /bin/sh.
 CliResult RunDsc(const std::string& args);
+CliResult RunDsc(const std::string& args, const CliOptions& options);
 
 std::string SharedDir();
 

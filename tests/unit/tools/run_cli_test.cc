@@ -20,7 +20,9 @@ std::vector<int64_t> GoldenIds(const std::string& tensor) {
   const frontend::TensorView* t = (*file)->Find(tensor);
   EXPECT_NE(t, nullptr) << tensor;
   std::vector<int64_t> ids;
-  for (float v : frontend::ReadAsFloat32(*t).value()) ids.push_back(static_cast<int64_t>(v));
+  absl::StatusOr<std::vector<float>> values = frontend::ReadAsFloat32(*t);
+  EXPECT_TRUE(values.ok()) << values.status();
+  for (float v : values.value_or(std::vector<float>{})) ids.push_back(static_cast<int64_t>(v));
   return ids;
 }
 
