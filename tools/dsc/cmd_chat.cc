@@ -121,6 +121,7 @@ int RunChat(const Args& args) {
     // Otherwise the tokenizer load below would report an empty path.
     return ReportError("chat", absl::InvalidArgumentError("no model: give -m DIR"));
   }
+  if (absl::Status s = UseDefaultModelIfNone(&model); !s.ok()) return ReportError("chat", s);
   absl::StatusOr<Tokenizer> tok = Tokenizer::Load(tokenizer.empty() ? model.model_dir : tokenizer);
   if (!tok.ok()) return ReportError("chat", tok.status());
   absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(model);

@@ -91,6 +91,7 @@ int RunRun(const Args& args) {
     return ReportError("run", absl::InvalidArgumentError("give a prompt: -p TEXT, --prompt-ids or --batch-file"));
   }
   if (absl::Status s = CheckSamplingFlags(f.sampling); !s.ok()) return ReportError("run", s);
+  if (absl::Status s = UseDefaultModelIfNone(&f.model); !s.ok()) return ReportError("run", s);
   absl::StatusOr<std::optional<Tokenizer>> tok = LoadTokenizer(f);
   if (!tok.ok()) return ReportError("run", tok.status());
 

@@ -1,19 +1,99 @@
 // Model loading and engine selection for the run/logits/perplexity subcommands.
 #include "tools/dsc/engine.h"
 
+#include <cstring>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "frontend/synth.h"
 
 namespace dsc::cli {
+namespace {
+
+// NaN/Inf patterns of the float storage dtypes: all exponent bits set, NaN when a mantissa bit
+// is set too (E4M3 has no Inf: S.1111.111 is its only NaN). Integer tensors, e.g. packed NVFP4
+// whose E2M1 values have no NaN/Inf, are not scanned.
+struct FloatBits {
+  uint64_t exponent, mantissa;
+};
+std::optional<FloatBits> NonFiniteBits(frontend::StDtype dtype) {
+  using frontend::StDtype;
+  switch (dtype) {
+    case StDtype::kF64: return FloatBits{0x7ff0000000000000ull, 0x000fffffffffffffull};
+    case StDtype::kF32: return FloatBits{0x7f800000u, 0x007fffffu};
+    case StDtype::kF16: return FloatBits{0x7c00, 0x03ff};
+    case StDtype::kBF16: return FloatBits{0x7f80, 0x007f};
+    case StDtype::kF8E5M2: return FloatBits{0x7c, 0x03};
+    case StDtype::kF8E4M3: return FloatBits{0x7f, 0x7f};
+    default: return std::nullopt;
+  }
+}
+
+// --check-weights: the first NaN/Inf of any float tensor is an InvalidArgument naming it.
+absl::Status CheckWeightsFinite(const frontend::Checkpoint& checkpoint) {
+  for (const frontend::TensorView* t : checkpoint.tensors()) {
+    const std::optional<FloatBits> bits = NonFiniteBits(t->dtype);
+    if (!bits) continue;
+    const size_t size = frontend::StDtypeSize(t->dtype);
+    const size_t n = t->nbytes / size;
+    for (size_t i = 0; i < n; ++i) {
+      uint64_t v = 0;
+      std::memcpy(&v, t->data + i * size, size);  // little-endian host, as the format
+      if ((v & bits->exponent) != bits->exponent) continue;
+      return absl::InvalidArgumentError(absl::StrCat(
+          t->file, ": tensor '", t->name, "' (", std::string(frontend::StDtypeName(t->dtype)),
+          ") holds ", (v & bits->mantissa) ? "NaN" : "Inf", " at element ", i, " of ", n,
+          " (--check-weights)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status UseDefaultModelIfNone(ModelFlags* flags) {
+  if (!flags->model_dir.empty() || !flags->artifact_dir.empty()) return absl::OkStatus();
+  namespace fs = std::filesystem;
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  const char* home = std::getenv("HOME");
+  fs::path cache = xdg != nullptr && *xdg != '\0' ? fs::path(xdg) : fs::path(home != nullptr ? home : "/tmp") / ".cache";
+  fs::path dir = cache / "dsc" / (std::string("default-model-") + DSC_VERSION);
+  flags->model_dir = dir.string();
+  std::cerr << "dsc: using the embedded default model (synthetic tiny DeepSeek V3.2, NVFP4, RANDOM weights: "
+               "its text is meaningless) at "
+            << dir.string() << "\n";
+  std::error_code ec;
+  if (fs::exists(dir / "config.json", ec)) return absl::OkStatus();
+  fs::create_directories(dir.parent_path(), ec);
+  // Built under a private name and renamed, so an interrupted first run leaves nothing behind.
+  fs::path tmp = dir.string() + ".tmp." + std::to_string(getpid());
+  fs::remove_all(tmp, ec);
+  frontend::SynthOptions options;
+  options.preset = "tiny";
+  options.format = frontend::SynthFormat::kNvfp4;
+  absl::StatusOr<frontend::SynthResult> made = frontend::WriteSynthCheckpoint(options, tmp.string());
+  if (!made.ok()) return made.status();
+  fs::rename(tmp, dir, ec);
+  if (ec && !fs::exists(dir / "config.json")) {
+    return absl::InternalError(absl::StrCat("cannot create the default model at ", dir.string(), ": ", ec.message()));
+  }
+  fs::remove_all(tmp, ec);
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const ModelFlags& flags, int64_t context) {
   if (!flags.artifact_dir.empty()) {
     return absl::UnimplementedError("--artifact: ahead-of-time artifacts are not built yet; use -m DIR");
   }
   if (flags.model_dir.empty()) return absl::InvalidArgumentError("no model: give -m DIR");
+  if (absl::Status s = CheckModelFlags(flags); !s.ok()) return s;
   if (flags.engine == "jit") {
     std::cerr << "dsc: note: the JIT engine is not built yet; running the reference interpreter\n";
   }
@@ -27,6 +107,9 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const ModelFlags& flags, int6
   auto engine = std::make_unique<Engine>();
   absl::StatusOr<frontend::LoadedModel> model = frontend::LoadModel(flags.model_dir, options);
   if (!model.ok()) return model.status();
+  if (flags.check_weights) {
+    if (absl::Status s = CheckWeightsFinite(*model->checkpoint); !s.ok()) return s;
+  }
   engine->model = std::move(*model);
   const frontend::LoadedModel* m = &engine->model;
   engine->interpreter = std::make_unique<runtime::Interpreter>(

@@ -20,6 +20,11 @@ struct Engine {
   std::unique_ptr<runtime::ModelRunner> runner;
 };
 
+// With no -m and no --artifact: points flags->model_dir at the embedded default model, a small
+// synthetic checkpoint (random weights) made on first use under the user's cache directory,
+// and says so on stderr. Otherwise does nothing.
+absl::Status UseDefaultModelIfNone(ModelFlags* flags);
+
 absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const ModelFlags& flags, int64_t context = 0);
 
 // "1,2,3" → ids (InvalidArgument naming the bad item).
