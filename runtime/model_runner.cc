@@ -2,6 +2,7 @@
 #include "runtime/model_runner.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 
@@ -32,6 +33,19 @@ absl::StatusOr<Tensor> ModelRunner::Forward(SequenceState* state, absl::Span<con
       n == 1 ? engine_->Run("decode", {{"P", start}}, std::move(args), state)
              : engine_->Run("prefill", {{"S", n}, {"P", start}}, std::move(args), state);
   if (!out.ok()) return out.status();
+  // NaN/Inf logits would sample as an arbitrary token (every comparison is false), so garbage
+  // text would look like an answer: stop here instead, naming the position.
+  const Tensor& logits = (*out)[0];
+  for (size_t i = 0; i < logits.f.size(); ++i) {
+    if (!std::isfinite(logits.f[i])) {
+      const int64_t row = std::min<int64_t>(vocab_ > 0 ? static_cast<int64_t>(i) / vocab_ : 0, n - 1);
+      return absl::DataLossError(absl::StrCat(
+          "the logits after position ", start + row, " (token ", tokens[row], ") are not finite (",
+          logits.f[i], " for id ", vocab_ > 0 ? static_cast<int64_t>(i) % vocab_ : 0,
+          "): a weight or scale is NaN/Inf or the activations overflowed; --check-weights "
+          "names a non-finite weight"));
+    }
+  }
   return std::move((*out)[0]);
 }
 

@@ -1,6 +1,10 @@
 // Declarations of the shared flag groups.
 #include "tools/dsc/common_flags.h"
 
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+
 namespace dsc::cli {
 
 void AddModelFlags(ArgParser& p, ModelFlags* f, bool with_artifact) {
@@ -20,6 +24,8 @@ void AddModelFlags(ArgParser& p, ModelFlags* f, bool with_artifact) {
               "indexer RoPE layout: r2 (V3.2 release, default) or r1 (V3.2-Exp, interleaved)");
   p.AddChoice("--kv-cache", {"fp8", "bf16", "f32"}, &f->kv_cache,
               "MLA latent cache dtype (default fp8, the release's E4M3 round trip)");
+  p.AddBool("--check-weights", &f->check_weights,
+            "scan every float weight and scale for NaN/Inf at load (reads the whole checkpoint)");
 }
 
 void AddSamplingFlags(ArgParser& p, SamplingFlags* f) {
@@ -29,6 +35,31 @@ void AddSamplingFlags(ArgParser& p, SamplingFlags* f) {
   p.AddInt("--top-k", "K", &f->top_k, "keep the K most likely tokens (default 0 = off)");
   p.AddInt("--seed", "S", &f->seed, "sampling seed (default 0)");
   p.AddString("--stop", "TEXT", &f->stop, "stop when the output contains TEXT");
+}
+
+absl::Status CheckModelFlags(const ModelFlags& f) {
+  if (f.threads < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("--threads must be >= 0 (0 = all cores), got ", f.threads));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckSamplingFlags(const SamplingFlags& f) {
+  if (f.n_predict < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("-n must be >= 0, got ", f.n_predict));
+  }
+  // !(x >= 0) also rejects NaN, which would otherwise sample silently.
+  if (!(f.temperature >= 0) || std::isinf(f.temperature)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--temp must be a finite number >= 0 (0 = greedy), got ", f.temperature));
+  }
+  if (!(f.top_p > 0 && f.top_p <= 1)) {
+    return absl::InvalidArgumentError(absl::StrCat("--top-p must be in (0, 1], got ", f.top_p));
+  }
+  if (f.top_k < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("--top-k must be >= 0 (0 = off), got ", f.top_k));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace dsc::cli

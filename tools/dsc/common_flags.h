@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/status/status.h"
 #include "tools/dsc/args.h"
 
 namespace dsc::cli {
@@ -20,6 +21,7 @@ struct ModelFlags {
   std::string target_features;
   std::string revision = "r2";
   std::string kv_cache = "fp8";
+  bool check_weights = false;  // scan every float weight/scale for NaN/Inf at load
 };
 void AddModelFlags(ArgParser& p, ModelFlags* f, bool with_artifact = true);
 
@@ -32,6 +34,11 @@ struct SamplingFlags {
   std::string stop;
 };
 void AddSamplingFlags(ArgParser& p, SamplingFlags* f);
+
+// Range checks the parser cannot express; InvalidArgument naming the flag. OpenEngine checks
+// the model flags; commands that sample check theirs after parsing.
+absl::Status CheckModelFlags(const ModelFlags& f);
+absl::Status CheckSamplingFlags(const SamplingFlags& f);
 
 }  // namespace dsc::cli
 
