@@ -25,30 +25,28 @@ absl::StatusOr<std::vector<float>> Matrix(const Tensor& w, int64_t index) {
   return std::vector<float>(w.f.begin() + index * per, w.f.begin() + (index + 1) * per);
 }
 
-// The three matrices of one SwiGLU unit F(x) = W2 · (silu(W1 · x) ⊙ (W3 · x)).
+// The three matrices of one SwiGLU unit F(x) = W2 · (silu(W1 · x) ⊙ (W3 · x)): matrix `index`
+// of each weight, read in place (quantized products go through `fast` when it has kernels).
 struct Ffn {
-  std::vector<float> w1, w2, w3;
+  const Tensor *w1, *w2, *w3;
+  int64_t index = 0;
   int64_t hidden = 0;
+  FastLinear* fast = nullptr;
 };
 
-absl::StatusOr<Ffn> FfnOf(const Tensor& w1, const Tensor& w2, const Tensor& w3, int64_t index) {
-  Ffn f;
-  f.hidden = w1.shape[w1.shape.size() - 2];
-  for (auto [dst, src] : {std::pair{&f.w1, &w1}, {&f.w2, &w2}, {&f.w3, &w3}}) {
-    absl::StatusOr<std::vector<float>> m = Matrix(*src, index);
-    if (!m.ok()) return m.status();
-    *dst = std::move(*m);
-  }
-  return f;
+absl::StatusOr<Ffn> FfnOf(const Tensor& w1, const Tensor& w2, const Tensor& w3, int64_t index,
+                          FastLinear* fast = nullptr) {
+  return Ffn{&w1, &w2, &w3, index, w1.shape[w1.shape.size() - 2], fast};
 }
 
 // y[m, dim] = F(x[m, dim]): matmul, matmul, swiglu, matmul — as the expert body computes it.
-std::vector<float> RunFfn(const Ffn& f, const float* x, int64_t m, int64_t dim) {
+absl::StatusOr<std::vector<float>> RunFfn(const Ffn& f, const float* x, int64_t m, int64_t dim) {
   std::vector<float> gate(m * f.hidden), up(m * f.hidden), y(m * dim);
-  ref::Linear(x, f.w1.data(), m, dim, f.hidden, gate.data());
-  ref::Linear(x, f.w3.data(), m, dim, f.hidden, up.data());
+  for (auto [w, out] : {std::pair{f.w1, gate.data()}, {f.w3, up.data()}}) {
+    if (absl::Status s = LinearWithMatrix(*w, f.index, x, m, out, f.fast); !s.ok()) return s;
+  }
   ref::SwiGlu(gate.data(), up.data(), m * f.hidden, gate.data());
-  ref::Linear(gate.data(), f.w2.data(), m, f.hidden, dim, y.data());
+  if (absl::Status s = LinearWithMatrix(*f.w2, f.index, gate.data(), m, y.data(), f.fast); !s.ok()) return s;
   return y;
 }
 
@@ -86,15 +84,11 @@ EvalResult AddRmsNorm(const EvalArgs& a) {
 
 EvalResult GateUpSwiglu(const EvalArgs& a) {
   const Tensor& x = *a.in[0];
-  absl::StatusOr<std::vector<float>> w1 = Matrix(*a.in[1], 0);
-  if (!w1.ok()) return w1.status();
-  absl::StatusOr<std::vector<float>> w3 = Matrix(*a.in[2], 0);
-  if (!w3.ok()) return w3.status();
   int64_t k = x.shape.back(), m = k == 0 ? 0 : x.numel() / k, n = a.in[1]->shape[0];
   Tensor y = Tensor::Float(a.result_shapes[0]);
   std::vector<float> up(m * n);
-  ref::Linear(x.f.data(), w1->data(), m, k, n, y.f.data());
-  ref::Linear(x.f.data(), w3->data(), m, k, n, up.data());
+  if (absl::Status s = LinearWithMatrix(*a.in[1], 0, x.f.data(), m, y.f.data(), a.fast); !s.ok()) return s;
+  if (absl::Status s = LinearWithMatrix(*a.in[2], 0, x.f.data(), m, up.data(), a.fast); !s.ok()) return s;
   ref::SwiGlu(y.f.data(), up.data(), m * n, y.f.data());
   return std::vector<Tensor>{std::move(y)};
 }
@@ -173,17 +167,19 @@ EvalResult MoeDecode(const EvalArgs& a) {
     std::stable_sort(slots.begin(), slots.end(), [&](int64_t p, int64_t q) { return experts.i[p] < experts.i[q]; });
     float* dst = acc.f.data() + r * dim;
     for (int64_t slot : slots) {
-      absl::StatusOr<Ffn> f = FfnOf(*a.in[3], *a.in[4], *a.in[5], experts.i[slot]);
+      absl::StatusOr<Ffn> f = FfnOf(*a.in[3], *a.in[4], *a.in[5], experts.i[slot], a.fast);
       if (!f.ok()) return f.status();
-      std::vector<float> y = RunFfn(*f, x.f.data() + r * dim, 1, dim);
-      for (int64_t c = 0; c < dim; ++c) dst[c] += y[c] * weights.f[slot];
+      absl::StatusOr<std::vector<float>> y = RunFfn(*f, x.f.data() + r * dim, 1, dim);
+      if (!y.ok()) return y.status();
+      for (int64_t c = 0; c < dim; ++c) dst[c] += (*y)[c] * weights.f[slot];
     }
   }
   if (a.in.size() == 9) {
-    absl::StatusOr<Ffn> shared = FfnOf(*a.in[6], *a.in[7], *a.in[8], 0);
+    absl::StatusOr<Ffn> shared = FfnOf(*a.in[6], *a.in[7], *a.in[8], 0, a.fast);
     if (!shared.ok()) return shared.status();
-    std::vector<float> y = RunFfn(*shared, x.f.data(), rows, dim);
-    ref::Add(acc.f.data(), y.data(), rows * dim, acc.f.data());
+    absl::StatusOr<std::vector<float>> y = RunFfn(*shared, x.f.data(), rows, dim);
+    if (!y.ok()) return y.status();
+    ref::Add(acc.f.data(), y->data(), rows * dim, acc.f.data());
   }
   return std::vector<Tensor>{std::move(acc)};
 }
@@ -208,9 +204,11 @@ EvalResult MoeGrouped(const EvalArgs& a) {
   for (int64_t e = 0; e < n_experts; ++e) {
     const int64_t m = begin[e + 1] - begin[e];
     if (m == 0) continue;
-    absl::StatusOr<Ffn> f = FfnOf(*a.in[3], *a.in[4], *a.in[5], e);
+    absl::StatusOr<Ffn> f = FfnOf(*a.in[3], *a.in[4], *a.in[5], e, a.fast);
     if (!f.ok()) return f.status();
-    std::vector<float> y = RunFfn(*f, xs.data() + begin[e] * dim, m, dim);
+    absl::StatusOr<std::vector<float>> ys = RunFfn(*f, xs.data() + begin[e] * dim, m, dim);
+    if (!ys.ok()) return ys.status();
+    const std::vector<float>& y = *ys;
     for (int64_t p = 0; p < m; ++p) {
       const int64_t pair = order[begin[e] + p];
       float* dst = acc.f.data() + (pair / k) * dim;

@@ -65,15 +65,32 @@ absl::StatusOr<std::vector<float>> DequantizeMatrix(const Tensor& w, int64_t ind
   return out;
 }
 
+absl::Status LinearWithMatrix(const Tensor& w, int64_t index, const float* x, int64_t m, float* y,
+                              FastLinear* fast) {
+  const int64_t n = w.shape[w.shape.size() - 2], k = w.shape.back();
+  if (w.quantized) {
+    if (fast != nullptr && fast->Run(w.quant, index, n, k, x, m, y)) return absl::OkStatus();
+    absl::StatusOr<std::vector<float>> d = DequantizeMatrix(w, index);
+    if (!d.ok()) return d.status();
+    ref::Linear(x, d->data(), m, k, n, y);
+    return absl::OkStatus();
+  }
+  ref::Linear(x, w.f.data() + index * n * k, m, k, n, y);
+  return absl::OkStatus();
+}
+
 EvalResult EvalLinearOp(const EvalArgs& a) {
   const auto& in = a.in;
   switch (a.op.code()) {
     case OpCode::kMatmul:
       return std::vector<Tensor>{LinearRows(*in[0], in[1]->f, in[1]->shape[0])};
     case OpCode::kQuantizedMatmul: {
-      absl::StatusOr<std::vector<float>> w = DequantizeMatrix(*in[1], 0);
-      if (!w.ok()) return w.status();
-      return std::vector<Tensor>{LinearRows(*in[0], *w, in[1]->shape[0])};
+      const Tensor& x = *in[0];
+      int64_t k = x.shape.back(), m = k == 0 ? 0 : x.numel() / k;
+      Tensor y = Tensor::Float(a.result_shapes[0]);
+      absl::Status s = LinearWithMatrix(*in[1], 0, x.f.data(), m, y.f.data(), a.fast);
+      if (!s.ok()) return s;
+      return std::vector<Tensor>{std::move(y)};
     }
     case OpCode::kBatchMatmul:
       return std::vector<Tensor>{BatchMatmul(*in[0], *in[1], ir::GetBool(a.op.attrs(), "transpose_b"))};

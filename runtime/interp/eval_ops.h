@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "ir/module.h"
+#include "runtime/interp/fast_linear.h"
 #include "runtime/interp/tensor.h"
 
 namespace dsc::runtime {
@@ -18,6 +19,7 @@ struct EvalArgs {
   const ir::SymbolBindings& symbols;
   // Result shapes with the symbols bound.
   std::vector<std::vector<int64_t>> result_shapes;
+  FastLinear* fast = nullptr;  // compiled kernels for quantized products, if the engine has any
 };
 
 using EvalResult = absl::StatusOr<std::vector<Tensor>>;
@@ -29,6 +31,11 @@ EvalResult EvalNormOp(const EvalArgs& a);         // rms_norm, layer_norm, softm
 EvalResult EvalShapeOp(const EvalArgs& a);        // reshape ... positions
 EvalResult EvalModelOp(const EvalArgs& a);        // rope_freqs ... moe_gate
 EvalResult EvalFusedOp(const EvalArgs& a);        // literal ... moe_grouped (ops passes produce)
+
+// y[m, n] = x[m, k] · W[index]ᵀ for matrix `index` of a weight [..., n, k] (quantized or plain):
+// through `fast` when it has a kernel, else dequantized exactly and multiplied by ref::Linear.
+absl::Status LinearWithMatrix(const Tensor& w, int64_t index, const float* x, int64_t m, float* y,
+                              FastLinear* fast);
 
 // Dequantizes matrix `index` of a quantized tensor [..., N, K] to float32 [N, K].
 absl::StatusOr<std::vector<float>> DequantizeMatrix(const Tensor& w, int64_t index);

@@ -123,7 +123,7 @@ absl::StatusOr<std::vector<Tensor>> Interpreter::RunFunction(const ir::Function&
         in.push_back(&values.at(v));
       }
     }
-    EvalArgs a{op, in, symbols, {}};
+    EvalArgs a{op, in, symbols, {}, fast_};
     for (int r = 0; r < op.num_results(); ++r) {
       absl::StatusOr<std::vector<int64_t>> shape = op.result(r)->type().shape().Evaluate(symbols);
       if (!shape.ok()) return shape.status();

@@ -11,6 +11,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "ir/module.h"
+#include "runtime/interp/fast_linear.h"
 #include "runtime/interp/tensor.h"
 
 namespace dsc::runtime {
@@ -35,6 +36,8 @@ class Interpreter {
                                           std::vector<Tensor> args, SequenceState* state);
 
   const ir::Module& module() const { return module_; }
+  // Compiled kernels for quantized products (not owned; nullptr = reference path only).
+  void set_fast_linear(FastLinear* fast) { fast_ = fast; }
 
  private:
   absl::StatusOr<std::vector<Tensor>> RunFunction(const ir::Function& f, const ir::SymbolBindings& symbols,
@@ -47,6 +50,7 @@ class Interpreter {
 
   const ir::Module& module_;
   TensorBytesFn bytes_;
+  FastLinear* fast_ = nullptr;
   absl::flat_hash_map<const ir::Value*, Tensor> constants_;
 };
 

@@ -7,12 +7,17 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 #include <optional>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "codegen/target.h"
 #include "frontend/synth.h"
+#include "passes/pass_manager.h"
+#include "passes/pipelines.h"
+#include "tools/dsc/jit_linear.h"
 
 namespace dsc::cli {
 namespace {
@@ -58,13 +63,18 @@ absl::Status CheckWeightsFinite(const frontend::Checkpoint& checkpoint) {
 
 }  // namespace
 
+// $XDG_CACHE_HOME, else ~/.cache.
+std::filesystem::path CacheRoot() {
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  const char* home = std::getenv("HOME");
+  return xdg != nullptr && *xdg != '\0' ? std::filesystem::path(xdg)
+                                         : std::filesystem::path(home != nullptr ? home : "/tmp") / ".cache";
+}
+
 absl::Status UseDefaultModelIfNone(ModelFlags* flags) {
   if (!flags->model_dir.empty() || !flags->artifact_dir.empty()) return absl::OkStatus();
   namespace fs = std::filesystem;
-  const char* xdg = std::getenv("XDG_CACHE_HOME");
-  const char* home = std::getenv("HOME");
-  fs::path cache = xdg != nullptr && *xdg != '\0' ? fs::path(xdg) : fs::path(home != nullptr ? home : "/tmp") / ".cache";
-  fs::path dir = cache / "dsc" / (std::string("default-model-") + DSC_VERSION);
+  fs::path dir = CacheRoot() / "dsc" / (std::string("default-model-") + DSC_VERSION);
   flags->model_dir = dir.string();
   std::cerr << "dsc: using the embedded default model (synthetic tiny DeepSeek V3.2, NVFP4, RANDOM weights: "
                "its text is meaningless) at "
@@ -94,9 +104,6 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const ModelFlags& flags, int6
   }
   if (flags.model_dir.empty()) return absl::InvalidArgumentError("no model: give -m DIR");
   if (absl::Status s = CheckModelFlags(flags); !s.ok()) return s;
-  if (flags.engine == "jit") {
-    std::cerr << "dsc: note: the JIT engine is not built yet; running the reference interpreter\n";
-  }
   frontend::LoadOptions options;
   options.config_file = flags.config_file;
   options.graph.revision = flags.revision;
@@ -112,8 +119,26 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const ModelFlags& flags, int6
   }
   engine->model = std::move(*model);
   const frontend::LoadedModel* m = &engine->model;
+  if (flags.engine == "jit") {
+    passes::PassManager pm;
+    if (absl::Status s = pm.AddPipeline(passes::DefaultPipeline(*m->module)); !s.ok()) return s;
+    if (absl::StatusOr<bool> ran = pm.Run(*m->module); !ran.ok()) return ran.status();
+    codegen::JitOptions jit_options;
+    if (!flags.target_cpu.empty() || !flags.target_features.empty()) {
+      absl::StatusOr<codegen::TargetCpu> target =
+          codegen::MakeTargetCpu(flags.target_cpu.empty() ? jit_options.target.cpu : flags.target_cpu, flags.target_features);
+      if (!target.ok()) return target.status();
+      jit_options.target = *target;
+    }
+    jit_options.cache_dir = (CacheRoot() / "dsc" / "kernels").string();
+    int threads = flags.threads > 0 ? static_cast<int>(flags.threads) : static_cast<int>(std::thread::hardware_concurrency());
+    absl::StatusOr<std::unique_ptr<JitLinear>> jit = JitLinear::Create(jit_options, threads);
+    if (!jit.ok()) return jit.status();
+    engine->fast_linear = std::move(*jit);
+  }
   engine->interpreter = std::make_unique<runtime::Interpreter>(
       *m->module, [m](const ir::TensorRef& ref) { return m->TensorBytes(ref); });
+  engine->interpreter->set_fast_linear(engine->fast_linear.get());
   engine->runner = std::make_unique<runtime::ModelRunner>(engine->interpreter.get());
   return engine;
 }

@@ -14,8 +14,12 @@
 
 namespace dsc::cli {
 
+// `--engine interp`: the reference interpreter on the declared graph. `--engine jit`: the
+// optimized graph (default pass pipeline) with quantized products run by JIT-compiled kernels
+// for the target CPU; the other ops still run on the interpreter (no fused executor yet).
 struct Engine {
   frontend::LoadedModel model;
+  std::unique_ptr<runtime::FastLinear> fast_linear;  // jit only
   std::unique_ptr<runtime::Interpreter> interpreter;
   std::unique_ptr<runtime::ModelRunner> runner;
 };
