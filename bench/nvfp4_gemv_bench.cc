@@ -2,6 +2,7 @@
 //   BM_ReadBandwidth     the machine's streaming read bandwidth (1 GiB, 1 and 2 threads)
 //   BM_Nvfp4Gemv         generated decode GEMV at DeepSeek shapes; counters: weight GB/s and
 //                        bw_frac = weight bytes/s ÷ read bandwidth at the same thread count
+//   BM_Fp8Gemv           the FP8 block-128 GEMV, same counters
 //   BM_SeedDequantBf16   the seed's method: dequantize the weight to BF16 on every call, then a
 //                        oneDNN BF16 matmul
 //   BM_OnednnF32Gemv / BM_OnednnBf16Gemv   oneDNN on weights dequantized ahead of time
@@ -117,8 +118,9 @@ double Seconds(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-void SetRoofline(benchmark::State& state, double bytes, double seconds, int threads) {
-  const double bandwidth = CachedReadBandwidth(threads);
+// `bandwidth` is measured by the benchmark itself right before its timed loop, on its own
+// pool: the machine is shared, and conditions drift between benchmarks.
+void SetRoofline(benchmark::State& state, double bytes, double seconds, double bandwidth) {
   state.counters["GB/s"] = bytes / seconds / 1e9;
   state.counters["mem_GB/s"] = bandwidth / 1e9;
   state.counters["bw_frac"] = bytes / seconds / bandwidth;
@@ -148,10 +150,10 @@ void BM_Nvfp4Gemv(benchmark::State& state) {
   spec.rows_per_iteration = static_cast<int>(state.range(3));
   spec.prefetch_distance = static_cast<int>(state.range(4));
   const dsc_linear_kernel& kernel = Kernel(spec);
-  CachedReadBandwidth(threads);
   Nvfp4Copies weights(shape, kWorkingSet);
   std::vector<float> x = Activations(spec.m * shape.k), y(spec.m * shape.n);
   runtime::ThreadPool pool(threads);
+  const double bandwidth = MeasureReadBandwidth(pool, kWorkingSet, 5);
   runtime::KernelScratch scratch(threads);
   dsc_linear_args args{};
   args.x = x.data();
@@ -169,7 +171,7 @@ void BM_Nvfp4Gemv(benchmark::State& state) {
     copy = copy + 1 == weights.copies() ? 0 : copy + 1;
     ++calls;
   }
-  SetRoofline(state, weights.weight_bytes() * calls, Seconds(start), threads);
+  SetRoofline(state, weights.weight_bytes() * calls, Seconds(start), bandwidth);
   benchmark::DoNotOptimize(y.data());
 }
 
@@ -182,6 +184,53 @@ void GemvArgs(benchmark::internal::Benchmark* b) {
   }
 }
 BENCHMARK(BM_Nvfp4Gemv)->Apply(GemvArgs)->UseRealTime()->MinTime(1.0);
+
+// FP8 block-128 GEMV (1 byte per weight + one float per 128×128 block). args: shape, threads.
+void BM_Fp8Gemv(benchmark::State& state) {
+  const Shape shape = kShapes[state.range(0)];
+  const int threads = static_cast<int>(state.range(1));
+  codegen::LinearKernelSpec spec;
+  spec.kind = codegen::LinearKernelKind::kFp8Gemv;
+  spec.n = shape.n;
+  spec.k = shape.k;
+  const dsc_linear_kernel& kernel = Kernel(spec);
+  const size_t codes = shape.n * shape.k;
+  const size_t scales = ((shape.n + 127) / 128) * ((shape.k + 127) / 128);
+  const size_t stride = (codes + scales * 4 + 4095) / 4096 * 4096;
+  const size_t copies = std::max<size_t>(2, (kWorkingSet + stride - 1) / stride);
+  HugeBuffer buffer(stride * copies);
+  uint64_t s = 77;
+  for (size_t c = 0; c < copies; ++c) {
+    uint8_t* p = buffer.data() + c * stride;
+    for (size_t i = 0; i + 8 <= codes; i += 8) {
+      const uint64_t r = XorShift(s) & 0xF6F6F6F6F6F6F6F6ull;  // no NaN codes
+      std::memcpy(p + i, &r, 8);
+    }
+    float* sc = reinterpret_cast<float*>(p + codes);
+    for (size_t i = 0; i < scales; ++i) sc[i] = 1e-3f;
+  }
+  std::vector<float> x = Activations(shape.k), y(shape.n);
+  runtime::ThreadPool pool(threads);
+  runtime::KernelScratch scratch(threads);
+  const double bandwidth = MeasureReadBandwidth(pool, kWorkingSet, 5);
+  dsc_linear_args args{};
+  args.x = x.data();
+  args.y = y.data();
+  args.m = 1;
+  args.ldx = shape.k;
+  args.ldy = shape.n;
+  size_t copy = 0, calls = 0;
+  auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    args.w = buffer.data() + copy * stride;
+    args.w_scale = buffer.data() + copy * stride + codes;
+    runtime::RunLinear(pool, scratch, kernel, args);
+    copy = copy + 1 == copies ? 0 : copy + 1;
+    ++calls;
+  }
+  SetRoofline(state, static_cast<double>(codes + scales * 4) * calls, Seconds(start), bandwidth);
+}
+BENCHMARK(BM_Fp8Gemv)->ArgsProduct({{0, 1}, {1, 2}})->UseRealTime()->MinTime(1.0);
 
 // ---------------------------------------------------------------------------------------------
 // oneDNN baselines.
@@ -220,7 +269,6 @@ void BM_SeedDequantBf16(benchmark::State& state) {
   const Shape shape = kShapes[state.range(0)];
   const int threads = static_cast<int>(state.range(1));
   omp_set_num_threads(threads);
-  CachedReadBandwidth(threads);
   Nvfp4Copies weights(shape, kWorkingSet);
   std::vector<uint16_t> w_bf16(shape.n * shape.k), x_bf16(shape.k);
   std::vector<float> x = Activations(shape.k), y(shape.n);
@@ -228,6 +276,7 @@ void BM_SeedDequantBf16(benchmark::State& state) {
   OnednnMatmul mm(1, shape.n, shape.k, dt::bf16, false);
   dnnl::stream stream(Engine());
   runtime::ThreadPool pool(threads);
+  const double bandwidth = MeasureReadBandwidth(pool, kWorkingSet, 5);
   size_t copy = 0, calls = 0;
   auto start = std::chrono::steady_clock::now();
   for (auto _ : state) {
@@ -247,7 +296,7 @@ void BM_SeedDequantBf16(benchmark::State& state) {
     copy = copy + 1 == weights.copies() ? 0 : copy + 1;
     ++calls;
   }
-  SetRoofline(state, weights.weight_bytes() * calls, Seconds(start), threads);
+  SetRoofline(state, weights.weight_bytes() * calls, Seconds(start), bandwidth);
 }
 BENCHMARK(BM_SeedDequantBf16)
     ->ArgsProduct({{0, 1, 2, 3}, {1, 2}})
@@ -261,7 +310,10 @@ void BM_OnednnPredequantGemv(benchmark::State& state) {
   const int threads = static_cast<int>(state.range(1));
   const bool bf16 = state.range(2) != 0;
   omp_set_num_threads(threads);
-  CachedReadBandwidth(threads);
+  const double bandwidth = [&] {
+    runtime::ThreadPool pool(threads);
+    return MeasureReadBandwidth(pool, kWorkingSet, 5);
+  }();
   const size_t element = bf16 ? 2 : 4;
   const size_t layer = shape.n * shape.k * element;
   const size_t copies = std::max<size_t>(2, (kWorkingSet + layer - 1) / layer);
@@ -279,11 +331,9 @@ void BM_OnednnPredequantGemv(benchmark::State& state) {
     copy = copy + 1 == copies ? 0 : copy + 1;
     ++calls;
   }
-  SetRoofline(state, static_cast<double>(layer) * calls, Seconds(start), threads);
+  SetRoofline(state, static_cast<double>(layer) * calls, Seconds(start), bandwidth);
 }
-BENCHMARK(BM_OnednnPredequantGemv)
-    ->ArgsProduct({{0, 1, 2, 3}, {1, 2}, {0, 1}})
-    ->UseRealTime();
+BENCHMARK(BM_OnednnPredequantGemv)->ArgsProduct({{0, 1, 2, 3}, {1, 2}, {0, 1}})->UseRealTime();
 
 // ---------------------------------------------------------------------------------------------
 // Prefill GEMM. args: shape, threads, m.
@@ -311,8 +361,8 @@ void BM_Nvfp4Gemm(benchmark::State& state) {
   args.ldx = shape.k;
   args.ldy = shape.n;
   for (auto _ : state) runtime::RunLinear(pool, scratch, kernel, args);
-  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * m * shape.n * shape.k * state.iterations() / 1e9,
-                                                 benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      2.0 * m * shape.n * shape.k * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Nvfp4Gemm)
     ->ArgsProduct({{0, 1, 2, 3}, {1, 2}, {128, 512}})
@@ -335,8 +385,8 @@ void BM_OnednnF32Gemm(benchmark::State& state) {
   dnnl::reorder(plain, packed).execute(stream, plain, packed);
   stream.wait();
   for (auto _ : state) mm.Run(stream, x.data(), packed.get_data_handle(), y.data());
-  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * m * shape.n * shape.k * state.iterations() / 1e9,
-                                                 benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      2.0 * m * shape.n * shape.k * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_OnednnF32Gemm)
     ->ArgsProduct({{0, 1, 2, 3}, {1, 2}, {128, 512}, {0, 1}})

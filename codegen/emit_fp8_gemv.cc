@@ -10,8 +10,11 @@
 #include <vector>
 
 #include "codegen/linear_emitters.h"
+#include "llvm/IR/Intrinsics.h"
 
 namespace dsc::codegen {
+
+constexpr int64_t kPrefetchBytes = 6144;
 
 dsc_kernel_info EmitFp8Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
   llvm::IRBuilder<>& ir = kb.ir();
@@ -43,11 +46,18 @@ dsc_kernel_info EmitFp8Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
         std::vector<llvm::Value*> sum(m, nullptr);
         for (int64_t c = 0; c < cols; c += v) {
           const int valid = static_cast<int>(std::min<int64_t>(v, cols - c));
-          llvm::Value* w = kb.DecodeE4m3(kb.LoadVec(vb, kb.Gep(kb.I8(), w_row, kb.Int(c)), valid, 1));
+          llvm::Value* w_ptr = kb.Gep(kb.I8(), w_row, kb.Int(c));
+          if (c % 64 == 0 && cols == 128) {
+            // As in the NVFP4 GEMV: hardware prefetch alone leaves the core waiting on DRAM.
+            ir.CreateIntrinsic(llvm::Intrinsic::prefetch, {kb.Ptr()},
+                               {kb.Gep(kb.I8(), w_ptr, kb.Int(kPrefetchBytes)), ir.getInt32(0),
+                                ir.getInt32(3), ir.getInt32(1)});
+          }
+          llvm::Value* w = kb.DecodeE4m3(kb.LoadVec(vb, w_ptr, valid, 1));
           for (int64_t j = 0; j < m; ++j) {
-            llvm::Value* x_ptr = kb.Gep(kb.F32(), a.x,
-                                        ir.CreateAdd(ir.CreateMul(a.ldx, kb.Int(j)),
-                                                     ir.CreateAdd(col0, kb.Int(c))));
+            llvm::Value* x_ptr =
+                kb.Gep(kb.F32(), a.x,
+                       ir.CreateAdd(ir.CreateMul(a.ldx, kb.Int(j)), ir.CreateAdd(col0, kb.Int(c))));
             llvm::Value* xv = kb.LoadVec(vf, x_ptr, valid, 4);
             sum[j] = c == 0 ? ir.CreateFMul(w, xv) : kb.FMulAdd(w, xv, sum[j]);
           }
@@ -58,13 +68,13 @@ dsc_kernel_info EmitFp8Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
         }
       }
     };
-    kb.For(kb.Int(0), kb.Int(full_blocks), 1, "block",
-           [&](llvm::Value* b) { block_body(b, 128); });
+    kb.For(kb.Int(0), kb.Int(full_blocks), 1, "block", [&](llvm::Value* b) { block_body(b, 128); });
     if (tail_cols > 0) block_body(kb.Int(full_blocks), tail_cols);
     for (int i = 0; i < count; ++i) {
       for (int64_t j = 0; j < m; ++j) {
         llvm::Value* y = ir.CreateFMul(kb.HorizontalSum(ir.CreateLoad(vf, acc[i][j])), out_scale);
-        llvm::Value* index = ir.CreateAdd(ir.CreateMul(a.ldy, kb.Int(j)), ir.CreateAdd(r, kb.Int(i)));
+        llvm::Value* index =
+            ir.CreateAdd(ir.CreateMul(a.ldy, kb.Int(j)), ir.CreateAdd(r, kb.Int(i)));
         ir.CreateStore(y, kb.Gep(kb.F32(), a.y, index));
       }
     }
@@ -74,7 +84,8 @@ dsc_kernel_info EmitFp8Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
   llvm::Value* main_end =
       ir.CreateAdd(a.row_begin, ir.CreateMul(ir.CreateSDiv(count, kb.Int(rows)), kb.Int(rows)));
   kb.For(a.row_begin, main_end, rows, "rows", [&](llvm::Value* r) { row_group(r, rows); });
-  if (rows > 1) kb.For(main_end, a.row_end, 1, "rows_tail", [&](llvm::Value* r) { row_group(r, 1); });
+  if (rows > 1)
+    kb.For(main_end, a.row_end, 1, "rows_tail", [&](llvm::Value* r) { row_group(r, 1); });
   ir.CreateRetVoid();
 
   dsc_kernel_info info{};

@@ -71,7 +71,8 @@ dsc_kernel_info EmitNvfp4Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
   }
 
   // 2. Output rows.
-  llvm::Value* out_scale = ir.CreateFMul(a.global_scale, llvm::ConstantFP::get(kb.F32(), kE4m3Unscale));
+  llvm::Value* out_scale =
+      ir.CreateFMul(a.global_scale, llvm::ConstantFP::get(kb.F32(), kE4m3Unscale));
 
   auto row_group = [&](llvm::Value* r, int count) {
     std::vector<std::vector<llvm::AllocaInst*>> acc(count, std::vector<llvm::AllocaInst*>(m));
@@ -95,8 +96,9 @@ dsc_kernel_info EmitNvfp4Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
         for (int h = 0; h < span; ++h) {
           llvm::Value* ch = ir.CreateAdd(c, kb.Int(h));
           const int valid = h + 1 < span ? static_cast<int>(blocks_per_chunk) : valid_blocks;
-          llvm::Value* w_ptr = kb.Gep(kb.I8(), a.w, ir.CreateAdd(ir.CreateMul(row, kb.Int(k / 2)),
-                                                                 ir.CreateMul(ch, kb.Int(chunk_bytes))));
+          llvm::Value* w_ptr = kb.Gep(kb.I8(), a.w,
+                                      ir.CreateAdd(ir.CreateMul(row, kb.Int(k / 2)),
+                                                   ir.CreateMul(ch, kb.Int(chunk_bytes))));
           llvm::Value* codes = ir.CreateBitCast(
               kb.LoadVec(kb.Vec(kb.I8(), static_cast<int>(chunk_bytes)), w_ptr, valid * 8, 1), vi);
           if (prefetch > 0 && full) Prefetch(kb, kb.Gep(kb.I8(), w_ptr, kb.Int(prefetch)));
@@ -111,8 +113,9 @@ dsc_kernel_info EmitNvfp4Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
                 t == 0 ? codes : ir.CreateLShr(codes, kb.SplatI(kb.I32(), v, 4 * t));
             llvm::Value* z = kb.DecodeE2m1(shifted);
             for (int64_t j = 0; j < m; ++j) {
-              llvm::Value* x_ptr = kb.Gep(
-                  kb.F32(), xs[j], ir.CreateAdd(ir.CreateMul(ch, kb.Int(chunk_cols)), kb.Int(t * v)));
+              llvm::Value* x_ptr =
+                  kb.Gep(kb.F32(), xs[j],
+                         ir.CreateAdd(ir.CreateMul(ch, kb.Int(chunk_cols)), kb.Int(t * v)));
               llvm::Value* xv = ir.CreateAlignedLoad(vf, x_ptr, llvm::Align(64));
               sum[j] = t == 0 ? ir.CreateFMul(z, xv) : kb.FMulAdd(z, xv, sum[j]);
             }
@@ -131,7 +134,8 @@ dsc_kernel_info EmitNvfp4Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
     for (int i = 0; i < count; ++i) {
       for (int64_t j = 0; j < m; ++j) {
         llvm::Value* y = ir.CreateFMul(kb.HorizontalSum(ir.CreateLoad(vf, acc[i][j])), out_scale);
-        llvm::Value* index = ir.CreateAdd(ir.CreateMul(a.ldy, kb.Int(j)), ir.CreateAdd(r, kb.Int(i)));
+        llvm::Value* index =
+            ir.CreateAdd(ir.CreateMul(a.ldy, kb.Int(j)), ir.CreateAdd(r, kb.Int(i)));
         ir.CreateStore(y, kb.Gep(kb.F32(), a.y, index));
       }
     }
@@ -141,7 +145,8 @@ dsc_kernel_info EmitNvfp4Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
   llvm::Value* main_end =
       ir.CreateAdd(a.row_begin, ir.CreateMul(ir.CreateSDiv(count, kb.Int(rows)), kb.Int(rows)));
   kb.For(a.row_begin, main_end, rows, "rows", [&](llvm::Value* r) { row_group(r, rows); });
-  if (rows > 1) kb.For(main_end, a.row_end, 1, "rows_tail", [&](llvm::Value* r) { row_group(r, 1); });
+  if (rows > 1)
+    kb.For(main_end, a.row_end, 1, "rows_tail", [&](llvm::Value* r) { row_group(r, 1); });
   ir.CreateRetVoid();
 
   dsc_kernel_info info{};

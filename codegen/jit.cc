@@ -51,10 +51,11 @@ void Optimize(llvm::Module& module, llvm::TargetMachine& tm) {
 // and the code generator (the cache key is taken from the IR before optimization).
 class CachingCompiler : public llvm::orc::IRCompileLayer::IRCompiler {
  public:
-  CachingCompiler(std::unique_ptr<llvm::TargetMachine> tm, DiskObjectCache* cache,
-                  JitStats* stats)
+  CachingCompiler(std::unique_ptr<llvm::TargetMachine> tm, DiskObjectCache* cache, JitStats* stats)
       : IRCompiler(llvm::orc::irManglingOptionsFromTargetOptions(tm->Options)),
-        tm_(std::move(tm)), cache_(cache), stats_(stats) {}
+        tm_(std::move(tm)),
+        cache_(cache),
+        stats_(stats) {}
 
   llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> operator()(llvm::Module& m) override {
     if (cache_ != nullptr) {
@@ -102,8 +103,8 @@ absl::StatusOr<std::unique_ptr<Jit>> Jit::Create(JitOptions options) {
   if (!jit->options_.cache_dir.empty()) {
     jit->cache_ = std::make_unique<DiskObjectCache>(
         jit->options_.cache_dir,
-        absl::StrCat("dsc ", DSC_VERSION, " abi ", DSC_KERNEL_ABI_VERSION, " llvm ",
-                     LlvmVersion(), " O3 ", jit->options_.target.ToString()));
+        absl::StrCat("dsc ", DSC_VERSION, " abi ", DSC_KERNEL_ABI_VERSION, " llvm ", LlvmVersion(),
+                     " O3 ", jit->options_.target.ToString()));
   }
   DiskObjectCache* cache = jit->cache_.get();
   JitStats* stats = jit->stats_.get();
@@ -139,8 +140,8 @@ absl::Status Jit::AddModule(std::unique_ptr<llvm::Module> module,
                                             module->getModuleIdentifier(), "': ", os.str()));
   }
   ConfigureModule(*module);
-  return ToStatus(lljit_->addIRModule(
-      llvm::orc::ThreadSafeModule(std::move(module), std::move(context))));
+  return ToStatus(
+      lljit_->addIRModule(llvm::orc::ThreadSafeModule(std::move(module), std::move(context))));
 }
 
 absl::StatusOr<void*> Jit::Lookup(const std::string& name) {

@@ -16,8 +16,7 @@ static_assert(offsetof(dsc_linear_args, scratch) == 80);
 static_assert(sizeof(dsc_linear_args) == 88);
 
 Isa SelectIsa(const TargetCpu& t) {
-  if (t.Has("avx512f") && t.Has("avx512bw") && t.Has("avx512vl") && t.Has("f16c") &&
-      t.Has("fma")) {
+  if (t.Has("avx512f") && t.Has("avx512bw") && t.Has("avx512vl") && t.Has("f16c") && t.Has("fma")) {
     return Isa::kAvx512;
   }
   if (t.Has("avx2") && t.Has("fma") && t.Has("f16c")) return Isa::kAvx2;
@@ -26,16 +25,23 @@ Isa SelectIsa(const TargetCpu& t) {
 
 const char* IsaName(Isa isa) {
   switch (isa) {
-    case Isa::kAvx512: return "avx512";
-    case Isa::kAvx2: return "avx2";
-    case Isa::kGeneric: return "generic";
+    case Isa::kAvx512:
+      return "avx512";
+    case Isa::kAvx2:
+      return "avx2";
+    case Isa::kGeneric:
+      return "generic";
   }
   return "?";
 }
 
 KernelBuilder::KernelBuilder(llvm::Module& module, const TargetCpu& target)
-    : module_(module), target_(target), isa_(SelectIsa(target)),
-      lanes_(isa_ == Isa::kAvx512 ? 16 : isa_ == Isa::kAvx2 ? 8 : 4),
+    : module_(module),
+      target_(target),
+      isa_(SelectIsa(target)),
+      lanes_(isa_ == Isa::kAvx512 ? 16
+             : isa_ == Isa::kAvx2 ? 8
+                                  : 4),
       ir_(module.getContext()) {}
 
 llvm::Constant* KernelBuilder::SplatF(int n, float v) {
@@ -88,7 +94,7 @@ llvm::Function* KernelBuilder::BeginLinearFunction(const std::string& name, Line
   return fn;
 }
 
-void KernelBuilder::For(llvm::Value* begin, llvm::Value* end, int64_t step,
+void KernelBuilder::For(llvm::Value* begin, llvm::Value* end, llvm::Value* step,
                         const std::string& name, const std::function<void(llvm::Value*)>& body) {
   llvm::Function* fn = ir_.GetInsertBlock()->getParent();
   llvm::BasicBlock* pre = ir_.GetInsertBlock();
@@ -102,7 +108,7 @@ void KernelBuilder::For(llvm::Value* begin, llvm::Value* end, int64_t step,
   ir_.CreateCondBr(ir_.CreateICmpSLT(iv, end), loop, exit);
   ir_.SetInsertPoint(loop);
   body(iv);
-  llvm::Value* next = ir_.CreateAdd(iv, Int(step), name + ".next", true, true);
+  llvm::Value* next = ir_.CreateAdd(iv, step, name + ".next", true, true);
   iv->addIncoming(next, ir_.GetInsertBlock());
   ir_.CreateBr(head);
   ir_.SetInsertPoint(exit);
@@ -119,8 +125,7 @@ void KernelBuilder::If(llvm::Value* condition, const std::function<void()>& then
   ir_.SetInsertPoint(done);
 }
 
-llvm::AllocaInst* KernelBuilder::Var(llvm::Type* type, llvm::Value* init,
-                                     const std::string& name) {
+llvm::AllocaInst* KernelBuilder::Var(llvm::Type* type, llvm::Value* init, const std::string& name) {
   llvm::Function* fn = ir_.GetInsertBlock()->getParent();
   llvm::IRBuilder<> entry(&fn->getEntryBlock(), fn->getEntryBlock().begin());
   llvm::AllocaInst* slot = entry.CreateAlloca(type, nullptr, name);
@@ -165,7 +170,8 @@ llvm::Value* KernelBuilder::LoadVecPrefix(llvm::FixedVectorType* type, llvm::Val
 }
 
 llvm::Value* KernelBuilder::DecodeE2m1(llvm::Value* codes) {
-  const int n = static_cast<int>(llvm::cast<llvm::FixedVectorType>(codes->getType())->getNumElements());
+  const int n =
+      static_cast<int>(llvm::cast<llvm::FixedVectorType>(codes->getType())->getNumElements());
   static constexpr float kMagnitudes[8] = {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f};
   if (isa_ == Isa::kAvx512 && n == 16) {
     // vpermps reads index bits [3:0]: the whole signed code, 16 floats in one register.
@@ -182,34 +188,35 @@ llvm::Value* KernelBuilder::DecodeE2m1(llvm::Value* codes) {
     for (int i = 0; i < 8; ++i) table[i] = llvm::ConstantFP::get(F32(), kMagnitudes[i]);
     llvm::Value* magnitude = ir_.CreateIntrinsic(llvm::Intrinsic::x86_avx2_permps, {},
                                                  {llvm::ConstantVector::get(table), codes});
-    llvm::Value* sign = ir_.CreateAnd(ir_.CreateShl(codes, SplatI(I32(), n, 28)),
-                                      SplatI(I32(), n, 0x80000000u));
-    return ir_.CreateBitCast(
-        ir_.CreateXor(ir_.CreateBitCast(magnitude, Vec(I32(), n)), sign), Vec(F32(), n),
-        "e2m1");
+    llvm::Value* sign =
+        ir_.CreateAnd(ir_.CreateShl(codes, SplatI(I32(), n, 28)), SplatI(I32(), n, 0x80000000u));
+    return ir_.CreateBitCast(ir_.CreateXor(ir_.CreateBitCast(magnitude, Vec(I32(), n)), sign),
+                             Vec(F32(), n), "e2m1");
   }
   // Arithmetic decode: magnitude code c = 2e + m; for c >= 2 the float bits are (c + 252) << 22
   // (exponent e - 1 + 127, mantissa bit m); c = 1 is 0.5 and c = 0 is 0.
   llvm::Type* vi = Vec(I32(), n);
   llvm::Value* c = ir_.CreateAnd(codes, SplatI(I32(), n, 7));
-  llvm::Value* normal = ir_.CreateShl(ir_.CreateAdd(c, SplatI(I32(), n, 252)), SplatI(I32(), n, 22));
-  llvm::Value* small = ir_.CreateSelect(ir_.CreateICmpEQ(c, SplatI(I32(), n, 1)),
-                                        SplatI(I32(), n, 0x3F000000u),
-                                        llvm::Constant::getNullValue(vi));
+  llvm::Value* normal =
+      ir_.CreateShl(ir_.CreateAdd(c, SplatI(I32(), n, 252)), SplatI(I32(), n, 22));
+  llvm::Value* small =
+      ir_.CreateSelect(ir_.CreateICmpEQ(c, SplatI(I32(), n, 1)), SplatI(I32(), n, 0x3F000000u),
+                       llvm::Constant::getNullValue(vi));
   llvm::Value* bits = ir_.CreateSelect(ir_.CreateICmpUGE(c, SplatI(I32(), n, 2)), normal, small);
-  llvm::Value* sign = ir_.CreateShl(ir_.CreateAnd(codes, SplatI(I32(), n, 8)), SplatI(I32(), n, 28));
+  llvm::Value* sign =
+      ir_.CreateShl(ir_.CreateAnd(codes, SplatI(I32(), n, 8)), SplatI(I32(), n, 28));
   return ir_.CreateBitCast(ir_.CreateOr(bits, sign), Vec(F32(), n), "e2m1");
 }
 
 llvm::Value* KernelBuilder::DecodeE4m3(llvm::Value* bytes) {
-  const int n = static_cast<int>(llvm::cast<llvm::FixedVectorType>(bytes->getType())->getNumElements());
+  const int n =
+      static_cast<int>(llvm::cast<llvm::FixedVectorType>(bytes->getType())->getNumElements());
   if (isa_ != Isa::kGeneric) {
     // binary16 bits = sign << 15 | (code & 0x7F) << 7: (sext(code) << 7) has the sign in bits
     // 15 and 14; clearing bit 14 leaves exactly that. vcvtph2ps converts subnormals exactly.
     llvm::Value* w = ir_.CreateShl(ir_.CreateSExt(bytes, Vec(I16(), n)), SplatI(I16(), n, 7));
     w = ir_.CreateAnd(w, SplatI(I16(), n, 0xBF80));
-    return ir_.CreateFPExt(ir_.CreateBitCast(w, Vec(ir_.getHalfTy(), n)), Vec(F32(), n),
-                           "e4m3");
+    return ir_.CreateFPExt(ir_.CreateBitCast(w, Vec(ir_.getHalfTy(), n)), Vec(F32(), n), "e4m3");
   }
   // Without F16C: normal codes are float bits ((code & 0x7F) << 20) + (112 << 23) (exponent
   // bias 7 -> 127, minus the 8 of kE4m3Unscale); subnormals are m · 2^-9 · 2^-8.
@@ -219,8 +226,8 @@ llvm::Value* KernelBuilder::DecodeE4m3(llvm::Value* bytes) {
   llvm::Value* normal = ir_.CreateBitCast(
       ir_.CreateAdd(ir_.CreateShl(magnitude, SplatI(I32(), n, 20)), SplatI(I32(), n, 112u << 23)),
       Vec(F32(), n));
-  llvm::Value* subnormal = ir_.CreateFMul(ir_.CreateUIToFP(magnitude, Vec(F32(), n)),
-                                          SplatF(n, 1.0f / 131072.0f));
+  llvm::Value* subnormal =
+      ir_.CreateFMul(ir_.CreateUIToFP(magnitude, Vec(F32(), n)), SplatF(n, 1.0f / 131072.0f));
   llvm::Value* is_sub = ir_.CreateICmpULT(magnitude, SplatI(I32(), n, 8));
   llvm::Value* value = ir_.CreateBitCast(ir_.CreateSelect(is_sub, subnormal, normal), vi);
   llvm::Value* sign = ir_.CreateShl(ir_.CreateAnd(c, SplatI(I32(), n, 0x80)), SplatI(I32(), n, 24));

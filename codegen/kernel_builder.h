@@ -53,8 +53,7 @@ class KernelBuilder {
 
   // The fields of dsc_linear_args, loaded in the entry block.
   struct LinearArgs {
-    llvm::Value *x, *y, *w, *w_scale, *global_scale, *m, *ldx, *ldy, *row_begin, *row_end,
-        *scratch;
+    llvm::Value *x, *y, *w, *w_scale, *global_scale, *m, *ldx, *ldy, *row_begin, *row_end, *scratch;
   };
   // Starts `void name(const dsc_linear_args*)` with target attributes; the insertion point is
   // its entry block afterwards.
@@ -62,6 +61,10 @@ class KernelBuilder {
 
   // for (iv = begin; iv < end; iv += step) body(iv), signed i64; nothing if begin >= end.
   void For(llvm::Value* begin, llvm::Value* end, int64_t step, const std::string& name,
+           const std::function<void(llvm::Value*)>& body) {
+    For(begin, end, Int(step), name, body);
+  }
+  void For(llvm::Value* begin, llvm::Value* end, llvm::Value* step, const std::string& name,
            const std::function<void(llvm::Value*)>& body);
   void If(llvm::Value* condition, const std::function<void()>& then);
 

@@ -16,9 +16,12 @@ namespace {
 
 const char* KindName(LinearKernelKind kind) {
   switch (kind) {
-    case LinearKernelKind::kNvfp4Gemv: return "nvfp4_gemv";
-    case LinearKernelKind::kFp8Gemv: return "fp8_gemv";
-    case LinearKernelKind::kNvfp4Gemm: return "nvfp4_gemm";
+    case LinearKernelKind::kNvfp4Gemv:
+      return "nvfp4_gemv";
+    case LinearKernelKind::kFp8Gemv:
+      return "fp8_gemv";
+    case LinearKernelKind::kNvfp4Gemm:
+      return "nvfp4_gemm";
   }
   return "?";
 }
@@ -68,9 +71,12 @@ absl::StatusOr<dsc_kernel_info> EmitLinearKernel(const LinearKernelSpec& spec,
   }
   KernelBuilder kb(module, target);
   switch (spec.kind) {
-    case LinearKernelKind::kNvfp4Gemv: return EmitNvfp4Gemv(kb, spec);
-    case LinearKernelKind::kFp8Gemv: return EmitFp8Gemv(kb, spec);
-    case LinearKernelKind::kNvfp4Gemm: return EmitNvfp4Gemm(kb, spec);
+    case LinearKernelKind::kNvfp4Gemv:
+      return EmitNvfp4Gemv(kb, spec);
+    case LinearKernelKind::kFp8Gemv:
+      return EmitFp8Gemv(kb, spec);
+    case LinearKernelKind::kNvfp4Gemm:
+      return EmitNvfp4Gemm(kb, spec);
   }
   return absl::InvalidArgumentError("unknown linear kernel kind");
 }
@@ -109,8 +115,7 @@ absl::StatusOr<dsc_linear_kernel> CompileLinearKernel(Jit& jit, const LinearKern
   return (*kernels)[0];
 }
 
-absl::StatusOr<std::string> LinearKernelIr(const LinearKernelSpec& spec,
-                                           const TargetCpu& target) {
+absl::StatusOr<std::string> LinearKernelIr(const LinearKernelSpec& spec, const TargetCpu& target) {
   llvm::LLVMContext context;
   llvm::Module module(spec.Name(), context);
   absl::StatusOr<dsc_kernel_info> info = EmitLinearKernel(spec, target, module);

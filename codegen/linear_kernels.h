@@ -58,8 +58,7 @@ absl::StatusOr<std::vector<dsc_linear_kernel>> CompileLinearKernels(
 absl::StatusOr<dsc_linear_kernel> CompileLinearKernel(Jit& jit, const LinearKernelSpec& spec);
 
 // The unoptimized IR text of one kernel (snapshots, debugging: pipe it to llc).
-absl::StatusOr<std::string> LinearKernelIr(const LinearKernelSpec& spec,
-                                           const TargetCpu& target);
+absl::StatusOr<std::string> LinearKernelIr(const LinearKernelSpec& spec, const TargetCpu& target);
 
 }  // namespace dsc::codegen
 

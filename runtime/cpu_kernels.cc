@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <string>
+#include <tuple>
 
 #include "ir/check.h"
 
@@ -37,13 +38,11 @@ void RunLinear(ThreadPool& pool, KernelScratch& scratch, const dsc_linear_kernel
                const dsc_linear_args& args) {
   const int threads = pool.size();
   const int64_t bytes = dsc_kernel_scratch_bytes(&kernel.info, args.m);
-  // Allocate on the calling thread, outside the timed parallel region.
-  std::vector<void*> buffers(threads);
-  for (int t = 0; t < threads; ++t) buffers[t] = scratch.Get(t, bytes);
   pool.Run([&](int t) {
     dsc_linear_args a = args;
     std::tie(a.row_begin, a.row_end) = SplitRows(kernel.info.n, threads, t, kernel.info.row_align);
-    a.scratch = buffers[t];
+    // Each thread touches only its own slot (first use allocates, on the thread that uses it).
+    a.scratch = scratch.Get(t, bytes);
     if (a.row_begin < a.row_end) kernel.fn(&a);
   });
 }

@@ -20,7 +20,8 @@ namespace dsc::runtime {
 std::pair<int64_t, int64_t> SplitRows(int64_t n, int parts, int part, int64_t align);
 
 // One 64-byte-aligned growable buffer per thread. Grows only when a larger call arrives, so a
-// decode loop allocates nothing after its first step.
+// decode loop allocates nothing after its first step. Get(t) may be called concurrently for
+// different t.
 class KernelScratch {
  public:
   explicit KernelScratch(int threads) : buffers_(threads), sizes_(threads, 0) {}
@@ -35,7 +36,8 @@ class KernelScratch {
 };
 
 // Runs `kernel` on all n rows of its weight: `args` supplies x, y, w, scales, m and strides;
-// its row range and scratch are set per thread. Thread i reads only the weight rows of part i.
+// its row range and scratch are set per thread. Thread i reads only the weight rows of part i
+// (SplitRows at the kernel's row_align). Allocation-free once the scratch has grown.
 void RunLinear(ThreadPool& pool, KernelScratch& scratch, const dsc_linear_kernel& kernel,
                const dsc_linear_args& args);
 

@@ -37,18 +37,18 @@ typedef enum dsc_weight_format {
 /* y[i, j] = sum_c x[i, c] * W[j, c] for i < m and row_begin <= j < row_end (float32 in, float32
  * accumulation, float32 out). Elements of y outside [row_begin, row_end) are not touched. */
 typedef struct dsc_linear_args {
-  const float* x;          /* [m, k], row i at x + i * ldx                                    */
-  float* y;                /* [m, n], row i at y + i * ldy                                    */
-  const uint8_t* w;        /* weight codes of row 0 (see dsc_weight_format)                   */
-  const void* w_scale;     /* block scales of row 0                                           */
-  float w_global_scale;    /* NVFP4 weight_scale_2                                             */
-  int32_t reserved0;       /* must be 0                                                        */
-  int64_t m;               /* activation rows; a GEMV kernel requires m == its static m       */
-  int64_t ldx;             /* elements, >= k                                                   */
-  int64_t ldy;             /* elements, >= n                                                   */
-  int64_t row_begin;       /* first output column (weight row) this call computes             */
-  int64_t row_end;         /* one past the last; 0 <= row_begin <= row_end <= n               */
-  void* scratch;           /* >= dsc_kernel_info.scratch_bytes(m), 64-byte aligned, private   */
+  const float* x;       /* [m, k], row i at x + i * ldx                                    */
+  float* y;             /* [m, n], row i at y + i * ldy                                    */
+  const uint8_t* w;     /* weight codes of row 0 (see dsc_weight_format)                   */
+  const void* w_scale;  /* block scales of row 0                                           */
+  float w_global_scale; /* NVFP4 weight_scale_2                                             */
+  int32_t reserved0;    /* must be 0                                                        */
+  int64_t m;            /* activation rows; a GEMV kernel requires m == its static m       */
+  int64_t ldx;          /* elements, >= k                                                   */
+  int64_t ldy;          /* elements, >= n                                                   */
+  int64_t row_begin;    /* first output column (weight row) this call computes             */
+  int64_t row_end;      /* one past the last; 0 <= row_begin <= row_end <= n               */
+  void* scratch;        /* >= dsc_kernel_info.scratch_bytes(m), 64-byte aligned, private   */
 } dsc_linear_args;
 
 /* Every linear kernel has this signature. Shapes n and k are compiled in. */
@@ -56,11 +56,11 @@ typedef void (*dsc_linear_fn)(const dsc_linear_args* args);
 
 /* What the runtime needs to know to call a kernel; filled by codegen next to the pointer. */
 typedef struct dsc_kernel_info {
-  int32_t abi_version;     /* DSC_KERNEL_ABI_VERSION of the code generator                    */
-  int32_t format;          /* dsc_weight_format                                                */
-  int64_t n, k;            /* static weight shape [n, k]                                       */
-  int64_t m_static;        /* GEMV: the m it was specialized for; GEMM: 0 (m is a runtime arg) */
-  int64_t row_align;       /* split rows at multiples of this for best speed (any split works) */
+  int32_t abi_version; /* DSC_KERNEL_ABI_VERSION of the code generator                    */
+  int32_t format;      /* dsc_weight_format                                                */
+  int64_t n, k;        /* static weight shape [n, k]                                       */
+  int64_t m_static;    /* GEMV: the m it was specialized for; GEMM: 0 (m is a runtime arg) */
+  int64_t row_align;   /* split rows at multiples of this for best speed (any split works) */
   /* scratch bytes for one call = scratch_base + scratch_per_m * round_up(m, scratch_m_align)  */
   int64_t scratch_base;
   int64_t scratch_per_m;
@@ -79,7 +79,7 @@ static inline int64_t dsc_kernel_scratch_bytes(const dsc_kernel_info* info, int6
 }
 
 #ifdef __cplusplus
-}  /* extern "C" */
+} /* extern "C" */
 #endif
 
 #endif /* DSC_RUNTIME_KERNEL_ABI_H_ */

@@ -32,7 +32,8 @@ bool LineMatches(const std::string& line, const std::string& pattern) {
   size_t pos = 0, start = 0;
   while (true) {
     const size_t wild = pattern.find("{{.*}}", start);
-    const std::string piece = pattern.substr(start, wild == std::string::npos ? std::string::npos : wild - start);
+    const std::string piece =
+        pattern.substr(start, wild == std::string::npos ? std::string::npos : wild - start);
     const size_t found = line.find(piece, pos);
     if (found == std::string::npos) return false;
     pos = found + piece.size();
@@ -111,7 +112,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{LinearKernelKind::kNvfp4Gemm, "sapphirerapids", "avx512"},
                       Case{LinearKernelKind::kFp8Gemv, "sapphirerapids", "avx512"}),
     [](const ::testing::TestParamInfo<Case>& info) {
-      const char* kind = info.param.kind == LinearKernelKind::kNvfp4Gemv  ? "Nvfp4Gemv"
+      const char* kind = info.param.kind == LinearKernelKind::kNvfp4Gemv   ? "Nvfp4Gemv"
                          : info.param.kind == LinearKernelKind::kNvfp4Gemm ? "Nvfp4Gemm"
                                                                            : "Fp8Gemv";
       return std::string(kind) + "_" + info.param.isa;

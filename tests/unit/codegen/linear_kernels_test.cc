@@ -79,11 +79,11 @@ class LinearKernelsTest : public ::testing::TestWithParam<const char*> {
   }
 
   void CheckAll(LinearKernelKind kind, const std::vector<Shape>& shapes,
-                const std::vector<int64_t>& ms) {
+                const std::vector<int64_t>& ms, const LinearKernelSpec& knobs = {}) {
     std::vector<LinearKernelSpec> specs;
     for (const Shape& s : shapes) {
       for (int64_t m : ms) {
-        LinearKernelSpec spec;
+        LinearKernelSpec spec = knobs;
         spec.kind = kind;
         spec.n = s.n;
         spec.k = s.k;
@@ -146,12 +146,24 @@ TEST_P(LinearKernelsTest, Nvfp4GemmRaggedShapes) {
            {1, 5, 37, 130});
 }
 
+TEST_P(LinearKernelsTest, Nvfp4GemmSmallTilesAndOddBlocking) {
+  // Many k tiles (the k tail in the last), tiny register blocks, prefetch off in the GEMV.
+  LinearKernelSpec knobs;
+  knobs.gemm_kc = 128;
+  knobs.gemm_mr = 3;
+  knobs.gemm_nr_vectors = 1;
+  CheckAll(LinearKernelKind::kNvfp4Gemm, {{200, 1040}, {37, 272}}, {1, 7, 40}, knobs);
+  LinearKernelSpec gemv;
+  gemv.rows_per_iteration = 3;
+  gemv.prefetch_distance = 0;
+  CheckAll(LinearKernelKind::kNvfp4Gemv, {{200, 1040}}, {1, 3}, gemv);
+}
+
 TEST_P(LinearKernelsTest, Nvfp4GemmDeepSeekDepth) {
   CheckAll(LinearKernelKind::kNvfp4Gemm, {{100, 7168}}, {17, 64});
 }
 
-INSTANTIATE_TEST_SUITE_P(Isa, LinearKernelsTest,
-                         ::testing::Values("host", "x86-64-v3", "x86-64"),
+INSTANTIATE_TEST_SUITE_P(Isa, LinearKernelsTest, ::testing::Values("host", "x86-64-v3", "x86-64"),
                          [](const ::testing::TestParamInfo<const char*>& info) {
                            std::string name = info.param;
                            for (char& c : name) {

@@ -18,9 +18,9 @@ namespace dsc::codegen::testing {
 
 struct RandomWeights {
   int64_t n = 0, k = 0;
-  std::vector<uint8_t> codes;   // NVFP4 [n, k/2] or FP8 [n, k]
-  std::vector<uint8_t> scales;  // NVFP4 E4M3 [n, k/16]
-  std::vector<float> scale_inv; // FP8 [ceil(n/128), ceil(k/128)]
+  std::vector<uint8_t> codes;    // NVFP4 [n, k/2] or FP8 [n, k]
+  std::vector<uint8_t> scales;   // NVFP4 E4M3 [n, k/16]
+  std::vector<float> scale_inv;  // FP8 [ceil(n/128), ceil(k/128)]
   float global_scale = 0.0f;
   std::vector<float> dequantized;  // [n, k], exact FP32-REF values
 };
@@ -61,8 +61,7 @@ inline RandomWeights RandomFp8(int64_t n, int64_t k, uint32_t seed) {
   std::uniform_real_distribution<float> dist(0.5e-3f, 2e-3f);
   for (float& s : w.scale_inv) s = dist(rng);
   w.dequantized.resize(n * k);
-  if (!numerics::DequantizeFp8Block(w.codes.data(), w.scale_inv.data(), n, k,
-                                    w.dequantized.data())
+  if (!numerics::DequantizeFp8Block(w.codes.data(), w.scale_inv.data(), n, k, w.dequantized.data())
            .ok()) {
     std::abort();
   }
@@ -92,7 +91,8 @@ inline double MaxRelativeError(const RandomWeights& w, const std::vector<float>&
     for (int64_t j = row_begin; j < row_end; ++j) {
       double magnitude = 0.0;
       for (int64_t c = 0; c < w.k; ++c) {
-        magnitude += std::fabs(static_cast<double>(x_dense[i * w.k + c]) * w.dequantized[j * w.k + c]);
+        magnitude +=
+            std::fabs(static_cast<double>(x_dense[i * w.k + c]) * w.dequantized[j * w.k + c]);
       }
       const double err = std::fabs(static_cast<double>(y[i * ldy + j]) - ref[i * w.n + j]);
       const double rel = magnitude > 0.0 ? err / magnitude : err;

@@ -89,7 +89,8 @@ TEST(RunLinearTest, TwoThreadsMatchOneThreadBitForBit) {
       RunLinear(pool, scratch, *kernel, args);
     }
     EXPECT_EQ(y[0], y[1]) << spec.Name();
-    const double err = codegen::testing::MaxRelativeError(w, x, spec.m, spec.k, y[1], spec.n, 0, spec.n);
+    const double err =
+        codegen::testing::MaxRelativeError(w, x, spec.m, spec.k, y[1], spec.n, 0, spec.n);
     EXPECT_LE(err, 1e-5) << spec.Name();
   }
 }
