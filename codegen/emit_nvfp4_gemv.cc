@@ -5,16 +5,20 @@
 // 128 columns, 8 blocks on AVX-512). Viewed as V dwords, dword L holds the 8 nibbles of
 // columns 8L..8L+7, so
 //     z_t = e2m1((chunk >> 4t) & 0xF)          t = 0..7
-// is a vector whose lane L is column 8L + t: one shift and one table lookup per V weights, no
-// shuffles of the weight bytes at all. The activations are re-laid out once per call (into
-// scratch) in the same strided order, x'[t][L] = x[8L + t]. Lane L of every z_t belongs to
-// block L/2, so one scale vector [s0 s0 s1 s1 ...] serves all eight z_t of a chunk:
+// is a vector whose lane L is column 8L + t: one table lookup per V weights and no shuffles of
+// the weight bytes at all. For even t, chunk >> 4t is simply the chunk loaded again t/2 bytes
+// later (the lookup reads only the low nibble), so only odd t cost a shift. The activations are
+// re-laid out once per call (into scratch) in the same strided order, x'[t][L] = x[8L + t]. Lane L
+// of every z_t belongs to block L/2, so one scale vector [s0 s0 s1 s1 ...] serves all eight z_t of
+// a chunk:
 //     acc += (Σ_t z_t · x'_t) · s          (float32; e2m1 · e4m3 products are exact)
 // and the per-tensor scale (times kE4m3Unscale) is applied once per output. This equals
 // FP32-REF up to summation order (formats.md §9, "Exact float path").
 //
 // Rows: the caller's row range is walked `rows_per_iteration` rows at a time so that several
-// independent FMA chains are in flight and the x' loads are shared between rows.
+// independent FMA chains are in flight and the x' loads are shared between rows. Software
+// prefetch runs a fixed distance ahead in consumption order (the same offset a few row groups
+// later).
 #include <algorithm>
 #include <vector>
 
@@ -41,8 +45,14 @@ dsc_kernel_info EmitNvfp4Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
   const int64_t chunks = full_chunks + (tail_blocks > 0 ? 1 : 0);
   const int rows = spec.rows_per_iteration > 0 ? spec.rows_per_iteration : (m <= 2 ? 2 : 1);
   // Hardware prefetchers alone leave the core waiting on DRAM with this much arithmetic per
-  // line; 6 KiB ahead in each row stream measured best on Sapphire Rapids (2048×7168, 1 thread).
-  const int64_t prefetch = spec.prefetch_distance >= 0 ? spec.prefetch_distance : 6144;
+  // line (0.4 of the read bandwidth without software prefetch, 0.9+ with it, 1 thread).
+  const int64_t lead = spec.prefetch_distance >= 0 ? spec.prefetch_distance : 4096;
+  // Prefetch the same offset `groups_ahead` row groups later: a fixed lead in consumption
+  // order whatever the row length (a plain +bytes offset lands in rows consumed at very
+  // different times when rows are shorter than the lead).
+  const int64_t group_bytes = rows * (k / 2);
+  const int64_t groups_ahead = std::max<int64_t>(1, (lead + group_bytes - 1) / group_bytes);
+  const int64_t prefetch = lead > 0 ? groups_ahead * group_bytes : 0;
 
   KernelBuilder::LinearArgs a;
   kb.BeginLinearFunction(spec.Name(), &a);
@@ -81,7 +91,10 @@ dsc_kernel_info EmitNvfp4Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
     }
     // `span` (1 or 2) consecutive chunks from chunk c; the last has `valid_blocks` blocks.
     // Two chunks share one scale load and conversion (V scale bytes = one binary16 vector).
-    auto chunk_body = [&](llvm::Value* c, int span, int valid_blocks) {
+    // `offset_loads`: the row continues for >= 3 bytes after these chunks, so nibble pairs 1..3
+    // of every dword can be had by loading the chunk again 1, 2, 3 bytes later (free load
+    // ports) instead of shifting (vector ALU ports, the bottleneck).
+    auto chunk_body = [&](llvm::Value* c, int span, int valid_blocks, bool offset_loads) {
       const bool full = valid_blocks == blocks_per_chunk;
       for (int i = 0; i < count; ++i) {
         llvm::Value* row = ir.CreateAdd(r, kb.Int(i));
@@ -108,9 +121,16 @@ dsc_kernel_info EmitNvfp4Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
           }
           llvm::Value* scales = ir.CreateShuffleVector(all_scales, duplicate, "scales");
           std::vector<llvm::Value*> sum(m, nullptr);
+          llvm::Value* pair = codes;  // dword L holds byte 4L + t/2 in its low byte
           for (int t = 0; t < 8; ++t) {
+            if (offset_loads && t % 2 == 0 && t > 0) {
+              pair =
+                  ir.CreateAlignedLoad(vi, kb.Gep(kb.I8(), w_ptr, kb.Int(t / 2)), llvm::Align(1));
+            }
             llvm::Value* shifted =
-                t == 0 ? codes : ir.CreateLShr(codes, kb.SplatI(kb.I32(), v, 4 * t));
+                offset_loads ? (t % 2 == 0 ? pair : ir.CreateLShr(pair, kb.SplatI(kb.I32(), v, 4)))
+                : t == 0     ? codes
+                             : ir.CreateLShr(codes, kb.SplatI(kb.I32(), v, 4 * t));
             llvm::Value* z = kb.DecodeE2m1(shifted);
             for (int64_t j = 0; j < m; ++j) {
               llvm::Value* x_ptr =
@@ -126,11 +146,17 @@ dsc_kernel_info EmitNvfp4Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
         }
       }
     };
+    // Pairs of full chunks that are followed by more of the row take the offset loads; the
+    // last one or two full chunks and the masked tail shift instead (never read past the row:
+    // the last row may end at the end of a mapping).
     const int full_blocks = static_cast<int>(blocks_per_chunk);
-    kb.For(kb.Int(0), kb.Int(full_chunks / 2 * 2), 2, "chunk",
-           [&](llvm::Value* c) { chunk_body(c, 2, full_blocks); });
-    if (full_chunks % 2 != 0) chunk_body(kb.Int(full_chunks - 1), 1, full_blocks);
-    if (tail_blocks > 0) chunk_body(kb.Int(full_chunks), 1, tail_blocks);
+    const int64_t paired = tail_blocks > 0 ? full_chunks / 2 * 2 : (full_chunks - 1) / 2 * 2;
+    kb.For(kb.Int(0), kb.Int(paired), 2, "chunk",
+           [&](llvm::Value* c) { chunk_body(c, 2, full_blocks, true); });
+    if (full_chunks - paired > 0) {
+      chunk_body(kb.Int(paired), static_cast<int>(full_chunks - paired), full_blocks, false);
+    }
+    if (tail_blocks > 0) chunk_body(kb.Int(full_chunks), 1, tail_blocks, false);
     for (int i = 0; i < count; ++i) {
       for (int64_t j = 0; j < m; ++j) {
         llvm::Value* y = ir.CreateFMul(kb.HorizontalSum(ir.CreateLoad(vf, acc[i][j])), out_scale);
