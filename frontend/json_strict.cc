@@ -2,6 +2,8 @@
 // errors turned into absl::Status with line and column (exceptions stay inside this file).
 #include "frontend/json_strict.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -80,6 +82,19 @@ absl::StatusOr<json> ParseJsonStrict(std::string_view text, std::string_view sou
 }
 
 absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
+  // Only regular files: a directory reads as an error only after opening, and opening a FIFO
+  // with no writer blocks forever.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return absl::NotFoundError(absl::StrCat(path, ": no such file"));
+    return absl::InvalidArgumentError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not a file"));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     if (errno == ENOENT) return absl::NotFoundError(absl::StrCat(path, ": no such file"));

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "frontend/json_strict.h"
+#include "numerics/scalar_formats.h"
 
 namespace dsc::frontend {
 namespace {
@@ -156,19 +157,39 @@ absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(const std
     return absl::InternalError(absl::StrCat(path, ": mmap failed: ", std::strerror(errno)));
   }
   file->mapping_ = mapping;
-  const uint8_t* bytes = static_cast<const uint8_t*>(mapping);
+  if (absl::Status s = file->Parse(static_cast<const uint8_t*>(mapping)); !s.ok()) return s;
+  return file;
+}
+
+absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::FromBuffer(
+    std::string_view bytes, const std::string& source) {
+  std::unique_ptr<SafetensorsFile> file(new SafetensorsFile());
+  file->path_ = source;
+  file->file_size_ = bytes.size();
+  if (file->file_size_ < 8) {
+    return absl::DataLossError(absl::StrCat(source, ": file is ", file->file_size_,
+                                            " bytes, too short for the 8-byte header length"));
+  }
+  if (absl::Status s = file->Parse(reinterpret_cast<const uint8_t*>(bytes.data())); !s.ok()) {
+    return s;
+  }
+  return file;
+}
+
+absl::Status SafetensorsFile::Parse(const uint8_t* bytes) {
+  const std::string& path = path_;
   uint64_t header_size = 0;
   for (int i = 7; i >= 0; --i) header_size = (header_size << 8) | bytes[i];
   if (header_size > kMaxHeaderBytes) {
     return absl::DataLossError(absl::StrCat(path, ": header length ", header_size,
                                             " exceeds the limit of ", kMaxHeaderBytes));
   }
-  if (8 + header_size > file->file_size_) {
+  if (8 + header_size > file_size_) {
     return absl::DataLossError(absl::StrCat(path, ": header length ", header_size,
-                                            " runs past the end of the ", file->file_size_,
+                                            " runs past the end of the ", file_size_,
                                             "-byte file (truncated?)"));
   }
-  file->header_size_ = header_size;
+  header_size_ = header_size;
   // §7 rule 2.
   std::string_view header_text(reinterpret_cast<const char*>(bytes + 8), header_size);
   size_t first = header_text.find_first_not_of(" \t\r\n");
@@ -178,7 +199,7 @@ absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(const std
   absl::StatusOr<json> header = ParseJsonStrict(header_text, absl::StrCat(path, ": header"));
   if (!header.ok()) return header.status();
 
-  const uint64_t data_size = file->file_size_ - 8 - header_size;
+  const uint64_t data_size = file_size_ - 8 - header_size;
   const uint8_t* data = bytes + 8 + header_size;
   struct Range {
     uint64_t begin, end;
@@ -195,7 +216,7 @@ absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(const std
           return absl::InvalidArgumentError(
               absl::StrCat(path, ": __metadata__ value of '", key, "' is not a string"));
         }
-        file->metadata_[key] = value.get<std::string>();
+        metadata_[key] = value.get<std::string>();
       }
       continue;
     }
@@ -207,8 +228,8 @@ absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(const std
     if (absl::Status s = ParseEntry(where, entry, view, begin, end); !s.ok()) return s;
     view.file_offset = 8 + header_size + begin;
     view.nbytes = end - begin;
-    ranges.push_back({begin, end, file->tensors_.size()});
-    file->tensors_.push_back(std::move(view));
+    ranges.push_back({begin, end, tensors_.size()});
+    tensors_.push_back(std::move(view));
   }
   // §7 rule 4: sorted by begin, the entries tile the data buffer exactly.
   std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) {
@@ -217,7 +238,7 @@ absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(const std
   uint64_t expected_begin = 0;
   const std::string* previous = nullptr;
   for (const Range& r : ranges) {
-    const std::string& name = file->tensors_[r.index].name;
+    const std::string& name = tensors_[r.index].name;
     if (r.begin != expected_begin) {
       std::string what;
       if (previous == nullptr) {
@@ -246,13 +267,13 @@ absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(const std
   std::vector<TensorView> ordered;
   ordered.reserve(ranges.size());
   for (const Range& r : ranges) {
-    TensorView& view = file->tensors_[r.index];
+    TensorView& view = tensors_[r.index];
     view.data = data + r.begin;
     ordered.push_back(std::move(view));
   }
-  file->tensors_ = std::move(ordered);
-  for (size_t i = 0; i < file->tensors_.size(); ++i) file->index_[file->tensors_[i].name] = i;
-  return file;
+  tensors_ = std::move(ordered);
+  for (size_t i = 0; i < tensors_.size(); ++i) index_[tensors_[i].name] = i;
+  return absl::OkStatus();
 }
 
 const TensorView* SafetensorsFile::Find(std::string_view name) const {
@@ -270,50 +291,17 @@ T LoadUnaligned(const uint8_t* p) {
   return value;
 }
 
-float HalfToFloat(uint16_t h) {
-  const int exponent = (h >> 10) & 31, mantissa = h & 1023;
-  float value;
-  if (exponent == 0) {
-    value = std::ldexp(static_cast<float>(mantissa), -24);
-  } else if (exponent == 31) {
-    value = mantissa ? std::numeric_limits<float>::quiet_NaN()
-                     : std::numeric_limits<float>::infinity();
-  } else {
-    value = std::ldexp(static_cast<float>(1024 + mantissa), exponent - 25);
-  }
-  return (h & 0x8000) ? -value : value;
-}
-
-// formats.md §2: bias 7, no infinities, 0x7F/0xFF are NaN.
-float E4M3ToFloat(uint8_t b) {
-  const int exponent = (b >> 3) & 15, mantissa = b & 7;
-  float value;
-  if (exponent == 15 && mantissa == 7) {
-    value = std::numeric_limits<float>::quiet_NaN();
-  } else if (exponent == 0) {
-    value = std::ldexp(static_cast<float>(mantissa), -9);
-  } else {
-    value = std::ldexp(static_cast<float>(8 + mantissa), exponent - 10);
-  }
-  return (b & 0x80) ? -value : value;
-}
-
 float DecodeElement(StDtype dtype, const uint8_t* p) {
   switch (dtype) {
     case StDtype::kBool: return *p ? 1.0f : 0.0f;
     case StDtype::kU8: return *p;
     case StDtype::kI8: return static_cast<int8_t>(*p);
-    case StDtype::kF8E5M2: return HalfToFloat(static_cast<uint16_t>(*p) << 8);
-    case StDtype::kF8E4M3: return E4M3ToFloat(*p);
+    case StDtype::kF8E5M2: return numerics::F16ToFloat(static_cast<uint16_t>(*p) << 8);
+    case StDtype::kF8E4M3: return numerics::DecodeE4m3(*p);
     case StDtype::kI16: return LoadUnaligned<int16_t>(p);
     case StDtype::kU16: return LoadUnaligned<uint16_t>(p);
-    case StDtype::kF16: return HalfToFloat(LoadUnaligned<uint16_t>(p));
-    case StDtype::kBF16: {
-      uint32_t bits = static_cast<uint32_t>(LoadUnaligned<uint16_t>(p)) << 16;
-      float value;
-      std::memcpy(&value, &bits, 4);
-      return value;
-    }
+    case StDtype::kF16: return numerics::F16ToFloat(LoadUnaligned<uint16_t>(p));
+    case StDtype::kBF16: return numerics::Bf16ToFloat(LoadUnaligned<uint16_t>(p));
     case StDtype::kI32: return static_cast<float>(LoadUnaligned<int32_t>(p));
     case StDtype::kU32: return static_cast<float>(LoadUnaligned<uint32_t>(p));
     case StDtype::kF32: return LoadUnaligned<float>(p);

@@ -46,6 +46,10 @@ class SafetensorsFile {
   // Maps and validates `path`. Errors (InvalidArgument / DataLoss / NotFound) name the file
   // and, where there is one, the tensor.
   static absl::StatusOr<std::unique_ptr<SafetensorsFile>> Open(const std::string& path);
+  // The same validation on a whole file image already in memory (fuzzing, tests). The views
+  // point into `bytes`, which must outlive the result; `source` stands for the path in errors.
+  static absl::StatusOr<std::unique_ptr<SafetensorsFile>> FromBuffer(std::string_view bytes,
+                                                                     const std::string& source);
   ~SafetensorsFile();
   SafetensorsFile(const SafetensorsFile&) = delete;
   SafetensorsFile& operator=(const SafetensorsFile&) = delete;
@@ -63,9 +67,11 @@ class SafetensorsFile {
 
  private:
   SafetensorsFile() = default;
+  // §7 rules 1–5 on the file image at `bytes` (file_size_ bytes), filling tensors_/metadata_.
+  absl::Status Parse(const uint8_t* bytes);
 
   std::string path_;
-  void* mapping_ = nullptr;
+  void* mapping_ = nullptr;  // null for FromBuffer
   uint64_t file_size_ = 0;
   uint64_t header_size_ = 0;
   std::vector<TensorView> tensors_;

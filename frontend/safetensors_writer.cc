@@ -3,6 +3,7 @@
 #include "frontend/safetensors_writer.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -137,6 +138,10 @@ absl::Status SafetensorsWriter::WriteAtomic(const std::string& path) const {
   absl::StatusOr<std::string> header = BuildHeader();
   if (!header.ok()) return absl::Status(header.status().code(),
                                         absl::StrCat(path, ": ", header.status().message()));
+  // The rename at the end would fail only after all the work: refuse a directory up front.
+  if (struct stat st {}; ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not a file"));
+  }
   const std::string temp = absl::StrCat(path, ".tmp.", ::getpid());
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {

@@ -153,6 +153,9 @@ absl::Status ParseToolCalls(std::string_view text, size_t* index,
 }  // namespace
 
 absl::StatusOr<ChatMessage> ParseChatReplyV32(std::string_view text, ThinkingMode mode) {
+  // The reference parses a Python str; the scanners below (utf8::DecodeAt) also assume valid
+  // UTF-8 and would read past the end of a truncated sequence (found by fuzzing).
+  if (!utf8::IsValid(text)) return Malformed("the completion is not valid UTF-8");
   const std::string think_close(kThinkClose), eos(kEos);
   ChatMessage message;
   message.role = "assistant";

@@ -50,6 +50,10 @@ absl::StatusOr<std::string> ReadFile(const std::filesystem::path& path) {
   if (!std::filesystem::exists(path, error)) {
     return absl::NotFoundError(absl::StrCat(path.string(), ": no such file"));
   }
+  // A FIFO would block the open forever; a directory fails only on read.
+  if (!std::filesystem::is_regular_file(path, error)) {
+    return absl::InvalidArgumentError(absl::StrCat(path.string(), ": not a regular file"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path.string(), ": cannot open"));
   std::ostringstream contents;

@@ -117,10 +117,6 @@ int RunChat(const Args& args) {
   parser.AddBool("--think", &think, "start with thinking mode on");
   if (int rc = ParseOrExit(parser, args); rc >= 0) return rc;
   if (absl::Status s = CheckSamplingFlags(sampling); !s.ok()) return ReportError("chat", s);
-  if (model.model_dir.empty() && tokenizer.empty()) {
-    // Otherwise the tokenizer load below would report an empty path.
-    return ReportError("chat", absl::InvalidArgumentError("no model: give -m DIR"));
-  }
   if (absl::Status s = UseDefaultModelIfNone(&model); !s.ok()) return ReportError("chat", s);
   absl::StatusOr<Tokenizer> tok = Tokenizer::Load(tokenizer.empty() ? model.model_dir : tokenizer);
   if (!tok.ok()) return ReportError("chat", tok.status());

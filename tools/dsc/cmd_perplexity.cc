@@ -2,10 +2,11 @@
 // non-overlapping windows of --ctx tokens (a shorter tail is dropped, as llama-perplexity
 // does), each window one prefill at position 0; tokens 1..ctx-1 of each window are scored.
 #include <cmath>
-#include <fstream>
 #include <iostream>
+#include <limits>
 
 #include "absl/strings/str_format.h"
+#include "frontend/json_strict.h"
 #include "frontend/tokenizer/tokenizer.h"
 #include "frontend/tokenizer/utf8.h"
 #include "nlohmann/json.hpp"
@@ -16,13 +17,14 @@ namespace dsc::cli {
 namespace {
 
 absl::StatusOr<std::vector<int32_t>> ReadIds(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError("cannot read --ids file " + path);
-  nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  absl::StatusOr<std::string> text = frontend::ReadFileToString(path);
+  if (!text.ok()) return text.status();
+  nlohmann::json j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (!j.is_array()) return absl::InvalidArgumentError(path + ": expected a JSON array of token ids");
   std::vector<int32_t> ids;
   for (size_t i = 0; i < j.size(); ++i) {
-    if (!j[i].is_number_integer() || j[i].get<int64_t>() < 0) {
+    if (!j[i].is_number_integer() || j[i].get<int64_t>() < 0 ||
+        j[i].get<int64_t>() > std::numeric_limits<int32_t>::max()) {
       return absl::InvalidArgumentError(absl::StrCat(path, ": element ", i, " is not a token id"));
     }
     ids.push_back(j[i].get<int32_t>());
@@ -32,9 +34,9 @@ absl::StatusOr<std::vector<int32_t>> ReadIds(const std::string& path) {
 
 absl::StatusOr<std::vector<int32_t>> ReadText(const std::string& path, const std::string& model_dir,
                                               const std::string& tokenizer_path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError("cannot read --file " + path);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  absl::StatusOr<std::string> contents = frontend::ReadFileToString(path);
+  if (!contents.ok()) return contents.status();
+  const std::string& text = *contents;
   if (!utf8::IsValid(text)) return absl::InvalidArgumentError(path + ": not valid UTF-8");
   absl::StatusOr<Tokenizer> tok = Tokenizer::Load(tokenizer_path.empty() ? model_dir : tokenizer_path);
   if (!tok.ok()) return tok.status();
@@ -83,6 +85,13 @@ int RunPerplexity(const Args& args) {
   }
   absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(model, /*context=*/ctx);
   if (!engine.ok()) return ReportError("perplexity", engine.status());
+  // The cache is sized to --ctx, so nothing else would stop a window longer than the model
+  // supports (and a huge one would allocate and compute for hours before failing).
+  if (const int64_t max = (*engine)->model.config.max_seq_len; ctx > max) {
+    return ReportError("perplexity", absl::InvalidArgumentError(absl::StrCat(
+                                         "--ctx ", ctx, " exceeds the model's context of ", max,
+                                         " tokens (max_seq_len)")));
+  }
   runtime::ModelRunner& runner = *(*engine)->runner;
   const int64_t vocab = runner.vocab_size();
   const int32_t bos_id = static_cast<int32_t>((*engine)->model.config.bos_token_id);

@@ -1,5 +1,6 @@
 // `dsc tokenize`: prints token ids as JSON arrays, equal to Hugging Face
 // `encode(text, add_special_tokens=False)` (cli.md). Input must be valid UTF-8.
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -9,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "frontend/json_strict.h"
 #include "frontend/tokenizer/tokenizer.h"
 #include "frontend/tokenizer/utf8.h"
 #include "nlohmann/json.hpp"
@@ -32,16 +34,16 @@ absl::Status CheckUtf8(std::string_view text, const std::string& where) {
 }
 
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  return contents.str();
+  return frontend::ReadFileToString(path);  // regular files only: a FIFO would block
 }
 
 // One JSON array per non-blank line of `path`, each line an object with a string "text".
 absl::Status TokenizeJsonLines(const Tokenizer& tokenizer, const std::string& path,
                                EncodeOptions options) {
+  std::error_code error;  // a FIFO would block the open forever; a directory reads as nothing
+  if (std::filesystem::exists(path, error) && !std::filesystem::is_regular_file(path, error)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
   std::string line;
