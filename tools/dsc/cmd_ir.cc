@@ -62,7 +62,14 @@ InputKind DetectInput(const std::string& path, const std::string& data) {
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::error_code ec;  // a directory would read as an empty module, a FIFO block forever
+  // A directory would read as an empty module and a named FIFO could block forever; standard
+  // input ("-" or /dev/stdin, a pipe in `dsc ir ... | dsc ir --parse /dev/stdin`) is meant.
+  if (path == "-" || path == "/dev/stdin") {
+    std::stringstream ss;
+    ss << std::cin.rdbuf();
+    return ss.str();
+  }
+  std::error_code ec;
   if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
   }
