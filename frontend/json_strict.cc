@@ -2,13 +2,13 @@
 // errors turned into absl::Status with line and column (exceptions stay inside this file).
 #include "frontend/json_strict.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -82,28 +82,35 @@ absl::StatusOr<json> ParseJsonStrict(std::string_view text, std::string_view sou
 }
 
 absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
-  // Only regular files: a directory reads as an error only after opening, and opening a FIFO
-  // with no writer blocks forever.
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
+  // O_NONBLOCK: opening a FIFO that has no writer would otherwise block forever; it then reads
+  // as empty. Pipes (/dev/stdin) still work. Directories open fine, so fstat catches them.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
     if (errno == ENOENT) return absl::NotFoundError(absl::StrCat(path, ": no such file"));
     return absl::InvalidArgumentError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
   }
-  if (S_ISDIR(st.st_mode)) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+    ::close(fd);
     return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not a file"));
   }
-  if (!S_ISREG(st.st_mode)) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  std::string contents;
+  if (S_ISREG(st.st_mode)) contents.reserve(static_cast<size_t>(st.st_size));
+  char buffer[1 << 16];
+  while (true) {
+    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int error = errno;
+      ::close(fd);
+      return absl::DataLossError(absl::StrCat(path, ": read error: ", std::strerror(error)));
+    }
+    if (n == 0) break;
+    contents.append(buffer, static_cast<size_t>(n));
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (errno == ENOENT) return absl::NotFoundError(absl::StrCat(path, ": no such file"));
-    return absl::InvalidArgumentError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
-  }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read error"));
-  return std::move(buffer).str();
+  ::close(fd);
+  return contents;
 }
 
 absl::StatusOr<json> ReadJsonFile(const std::string& path) {

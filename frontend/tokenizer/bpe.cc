@@ -237,12 +237,19 @@ absl::StatusOr<std::unique_ptr<BpeModel>> BpeModel::FromJson(const nlohmann::jso
     return absl::InvalidArgumentError("model.vocab: expected an object of token -> id");
   }
   model->token_to_id_.reserve(vocab->size());
+  // The id tables are dense, so one stray huge id would allocate gigabytes (found by fuzzing):
+  // ids may leave gaps, but not of more than kMaxIdGap past the number of entries.
+  const int64_t max_id = static_cast<int64_t>(vocab->size()) + kMaxIdGap;
   for (auto it = vocab->begin(); it != vocab->end(); ++it) {
-    if (!it->is_number_integer() || it->get<int64_t>() < 0 ||
-        it->get<int64_t>() > std::numeric_limits<int32_t>::max() / 2) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("model.vocab[\"", it.key(), "\"]: expected a non-negative id, got ",
                        it->dump()));
+    }
+    if (it->get<int64_t>() >= max_id) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("model.vocab[\"", it.key(), "\"]: id ", it->dump(), " is more than ",
+                       kMaxIdGap, " past the ", vocab->size(), " vocabulary entries"));
     }
     const int32_t id = static_cast<int32_t>(it->get<int64_t>());
     model->token_to_id_[it.key()] = id;

@@ -19,6 +19,10 @@
 
 namespace dsc::tokenizer_internal {
 
+// Token ids index dense tables: ids may leave gaps, but no id may lie more than this past the
+// number of vocabulary entries (a stray huge id would otherwise allocate gigabytes).
+inline constexpr int64_t kMaxIdGap = int64_t{1} << 20;
+
 // What merging the adjacent symbols (left, right) gives, and how early that merge happens.
 struct MergeResult {
   int32_t rank;

@@ -23,6 +23,7 @@ using tokenizer_internal::AddedToken;
 using tokenizer_internal::AddedVocabulary;
 using tokenizer_internal::BpeModel;
 using tokenizer_internal::InputSegment;
+using tokenizer_internal::kMaxIdGap;
 using tokenizer_internal::PreTokenizer;
 using tokenizer_internal::PreTokenizerScratch;
 
@@ -114,6 +115,12 @@ absl::StatusOr<std::shared_ptr<Tokenizer::Impl>> Build(const nlohmann::json& jso
   impl->bpe = *std::move(bpe);
   impl->bpe->set_cache_enabled(options.piece_cache);
 
+  // Dense per-id tables: an added token id far past the vocabulary would allocate gigabytes.
+  if (impl->added.id_limit() > impl->bpe->id_limit() + kMaxIdGap) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "added_tokens: id ", impl->added.id_limit() - 1, " is more than ", kMaxIdGap,
+        " past the vocabulary's ", impl->bpe->id_limit(), " ids"));
+  }
   const int32_t limit = std::max(impl->bpe->id_limit(), impl->added.id_limit());
   impl->token_bytes.resize(limit);
   impl->has_token.assign(limit, false);

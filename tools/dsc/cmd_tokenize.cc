@@ -1,6 +1,5 @@
 // `dsc tokenize`: prints token ids as JSON arrays, equal to Hugging Face
 // `encode(text, add_special_tokens=False)` (cli.md). Input must be valid UTF-8.
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -34,18 +33,17 @@ absl::Status CheckUtf8(std::string_view text, const std::string& where) {
 }
 
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  return frontend::ReadFileToString(path);  // regular files only: a FIFO would block
+  return frontend::ReadFileToString(path);  // not a directory; a writer-less FIFO reads empty
 }
 
 // One JSON array per non-blank line of `path`, each line an object with a string "text".
 absl::Status TokenizeJsonLines(const Tokenizer& tokenizer, const std::string& path,
                                EncodeOptions options) {
-  std::error_code error;  // a FIFO would block the open forever; a directory reads as nothing
-  if (std::filesystem::exists(path, error) && !std::filesystem::is_regular_file(path, error)) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+  // Read whole (frontend::ReadFileToString): a directory is an error naming it and a FIFO
+  // without a writer reads as empty instead of blocking; pipes such as /dev/stdin work.
+  absl::StatusOr<std::string> contents = frontend::ReadFileToString(path);
+  if (!contents.ok()) return contents.status();
+  std::istringstream in(*contents);
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;

@@ -126,12 +126,12 @@ TEST(SafetensorsWriter, RoundTripKeepsEveryTensorAndAlignsLikeTheReference) {
       {"c.bf16", StDtype::kBF16, {2, 3}},  {"d.i64", StDtype::kI64, {2}},
       {"e.e4m3", StDtype::kF8E4M3, {9}}};
   std::map<std::string, std::string> contents;
-  int seed = 1;
+  uint32_t seed = 1;  // unsigned: the LCG wraps (signed overflow is UB; UBSan stops on it)
   for (const auto& [name, dtype, shape] : specs) {
     size_t n = StDtypeSize(dtype);
     for (int64_t d : shape) n *= static_cast<size_t>(d);
     std::string bytes(n, '\0');
-    for (char& c : bytes) c = static_cast<char>((seed = seed * 1103515245 + 12345) >> 16);
+    for (char& c : bytes) c = static_cast<char>((seed = seed * 1103515245u + 12345u) >> 16);
     contents[name] = bytes;
     writer.Add(name, dtype, shape, bytes);
   }
