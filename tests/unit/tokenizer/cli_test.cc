@@ -1,6 +1,7 @@
 // `dsc tokenize` / `dsc detokenize` as a user runs them (cli.md): the golden cases through
 // --jsonl, --text/--file/--bos, detokenize, and exit code 2 with a message on bad input.
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -40,7 +41,9 @@ std::string ShellQuote(const std::string& arg) {
 }
 
 RunResult RunDsc(const std::vector<std::string>& args) {
-  const std::string err_file = ::testing::TempDir() + "/dsc_cli_test_stderr.txt";
+  // One stderr file per process: ctest runs each test case as its own process, in parallel.
+  const std::string err_file =
+      ::testing::TempDir() + "/dsc_cli_test_stderr_" + std::to_string(getpid()) + ".txt";
   std::string command = ShellQuote(DSC_BINARY);
   for (const std::string& arg : args) command.append(" ").append(ShellQuote(arg));
   command.append(" 2>").append(ShellQuote(err_file));
@@ -117,7 +120,7 @@ TEST_F(CliTest, BadInputExitsWithTwoAndAMessage) {
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_THAT(run.err, HasSubstr("/nonexistent/tok.json"));
 
-  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "cli_bad";
+  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / ("cli_bad_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "tokenizer.json") << "{\"model\": [";
   run = RunDsc({"tokenize", "--tokenizer", dir.string(), "--text", "a"});

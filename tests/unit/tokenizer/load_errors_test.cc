@@ -1,5 +1,7 @@
 // Loading: files and directories, tokenizer_config.json, and errors that name the file and
 // the field at fault.
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -17,7 +19,8 @@ using ::dsc::testing::SyntheticTokenizerJson;
 using ::testing::HasSubstr;
 
 std::filesystem::path FreshDir(const std::string& name) {
-  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / name;
+  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) /
+                                    (name + "_" + std::to_string(getpid()));  // parallel ctest
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
