@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "ir/module.h"
 #include "runtime/interp/fast_linear.h"
+#include "runtime/interp/op_observer.h"
 #include "runtime/interp/tensor.h"
 
 namespace dsc::runtime {
@@ -38,6 +39,8 @@ class Interpreter {
   const ir::Module& module() const { return module_; }
   // Compiled kernels for quantized products (not owned; nullptr = reference path only).
   void set_fast_linear(FastLinear* fast) { fast_ = fast; }
+  // Told before/after every op (not owned; nullptr = no observation, no cost).
+  void set_observer(OpObserver* observer) { observer_ = observer; }
 
  private:
   absl::StatusOr<std::vector<Tensor>> RunFunction(const ir::Function& f, const ir::SymbolBindings& symbols,
@@ -51,6 +54,7 @@ class Interpreter {
   const ir::Module& module_;
   TensorBytesFn bytes_;
   FastLinear* fast_ = nullptr;
+  OpObserver* observer_ = nullptr;
   absl::flat_hash_map<const ir::Value*, Tensor> constants_;
 };
 
