@@ -1,7 +1,11 @@
 // `dsc run` and `dsc logits` end to end on the golden model: greedy ids equal the manifest's
 // greedy_tokens for every case; bad input exits 2 with a message; outputs are atomic.
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <sstream>
 
 #include "absl/strings/str_join.h"
 #include "frontend/safetensors.h"
@@ -45,15 +49,37 @@ TEST(RunCliTest, GreedyIdsEqualTheGoldenForEveryCase) {
 }
 
 TEST(RunCliTest, BatchGivesTheSameTokensAsSeparateRuns) {
-  std::vector<int64_t> a = GoldenIds("len5.tokens"), b = GoldenIds("len17.tokens");
-  std::string file = std::filesystem::temp_directory_path() / "dsc_batch_ids.txt";
-  // Lines of a batch file are text prompts; with --prompt-ids absent and no tokenizer the run
-  // must refuse clearly, so this test drives two single runs and compares with a batch over ids.
-  CliResult one = RunDsc("run -m " + TinyA() + " --engine interp --kv-cache f32 --temp 0 --print-ids -n 6 --prompt-ids " + absl::StrJoin(a, ","));
-  ASSERT_EQ(one.exit_code, 0) << one.err;
-  CliResult two = RunDsc("run -m " + TinyA() + " --engine interp --kv-cache f32 --temp 0 --print-ids -n 6 --prompt-ids " + absl::StrJoin(b, ","));
-  ASSERT_EQ(two.exit_code, 0) << two.err;
-  EXPECT_NE(one.out, two.out);
+  // A synthetic tiny model with a tokenizer: batch-file lines are text prompts.
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("dsc_batch_" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  CliResult synth = RunDsc("synth --preset tiny --seed 3 -o " + dir.string() + "/model");
+  ASSERT_EQ(synth.exit_code, 0) << synth.err;
+  const std::vector<std::string> prompts = {"def add(a, b):", "Hello", "x = [1, 2, 3] and more words here",
+                                            "import os"};
+  {
+    std::ofstream batch(dir / "prompts.txt");
+    for (const std::string& p : prompts) batch << p << "\n";
+  }
+  const std::string common = " -m " + dir.string() + "/model --kv-cache f32 --temp 0 -n 7 -t 1";
+  CliResult all = RunDsc("run" + common + " --batch-file " + (dir / "prompts.txt").string());
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  std::istringstream lines(all.out);
+  std::string line;
+  std::set<std::string> distinct;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    ASSERT_TRUE(std::getline(lines, line)) << all.out;
+    const nlohmann::json row = nlohmann::json::parse(line);
+    EXPECT_EQ(row["index"], i);
+    CliResult one = RunDsc("run" + common + " --print-ids -p '" + prompts[i] + "'");
+    ASSERT_EQ(one.exit_code, 0) << one.err;
+    EXPECT_EQ(nlohmann::json::parse(one.out), row["tokens"]) << prompts[i];
+    EXPECT_EQ(row["tokens"].size(), 7u);
+    distinct.insert(row["tokens"].dump());
+  }
+  EXPECT_GT(distinct.size(), 1u);  // the prompts lead to different continuations
+  EXPECT_FALSE(std::getline(lines, line));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(RunCliTest, BadInputExitsTwoWithAMessage) {
