@@ -123,7 +123,7 @@ absl::StatusOr<std::vector<Tensor>> Interpreter::RunFunction(const ir::Function&
         in.push_back(&values.at(v));
       }
     }
-    ObservedOp observed(observer_, f, op, in);  // profiling hook; no-op when unset
+    ObservedOp observed(observer_, f, op, in, symbols);  // profiling hook; no-op when unset
     EvalArgs a{op, in, symbols, {}, fast_};
     for (int r = 0; r < op.num_results(); ++r) {
       absl::StatusOr<std::vector<int64_t>> shape = op.result(r)->type().shape().Evaluate(symbols);

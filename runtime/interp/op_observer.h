@@ -14,10 +14,12 @@ namespace dsc::runtime {
 class OpObserver {
  public:
   virtual ~OpObserver() = default;
-  // `operands` are bound (constants decoded or viewed, state buffers, values); the op has not
-  // run yet. Calls nest: an op that calls a function (moe_experts) sees its body's ops inside.
+  // `operands` are bound (constants decoded or viewed, state buffers, values) and `symbols`
+  // are the call's bindings (e.g. {P: 7}); the op has not run yet. Calls nest: an op that
+  // calls a function (moe_experts) sees its body's ops inside.
   virtual void BeforeOp(const ir::Function& f, const ir::Operation& op,
-                        const std::vector<const Tensor*>& operands) = 0;
+                        const std::vector<const Tensor*>& operands,
+                        const ir::SymbolBindings& symbols) = 0;
   virtual void AfterOp(const ir::Function& f, const ir::Operation& op) = 0;
 };
 
@@ -26,9 +28,9 @@ class OpObserver {
 class ObservedOp {
  public:
   ObservedOp(OpObserver* o, const ir::Function& f, const ir::Operation& op,
-             const std::vector<const Tensor*>& operands)
+             const std::vector<const Tensor*>& operands, const ir::SymbolBindings& symbols)
       : o_(o), f_(f), op_(op) {
-    if (o_ != nullptr) o_->BeforeOp(f_, op_, operands);
+    if (o_ != nullptr) o_->BeforeOp(f_, op_, operands, symbols);
   }
   ~ObservedOp() {
     if (o_ != nullptr) o_->AfterOp(f_, op_);
