@@ -48,7 +48,31 @@ void Optimize(llvm::Module& module, llvm::TargetMachine& tm) {
 }
 
 // IR → object: served from the cache when possible, so a warm start skips both the optimizer
-// and the code generator (the cache key is taken from the IR before optimization).
+// and the code generator (the cache key is taken from the IR before optimization). Shared by
+// the JIT's compile layer and by ahead-of-time compilation (Jit::EmitObject).
+llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> CompileModule(llvm::Module& m, llvm::TargetMachine& tm,
+                                                                  DiskObjectCache* cache, JitStats* stats) {
+  if (cache != nullptr) {
+    if (std::unique_ptr<llvm::MemoryBuffer> object = cache->getObject(&m)) return object;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  Optimize(m, tm);
+  llvm::SmallVector<char, 0> buffer;
+  llvm::raw_svector_ostream os(buffer);
+  llvm::legacy::PassManager pm;
+  llvm::MCContext* mc = nullptr;
+  if (tm.addPassesToEmitMC(pm, mc, os)) {
+    return llvm::make_error<llvm::StringError>("target cannot emit object code", llvm::inconvertibleErrorCode());
+  }
+  pm.run(m);
+  auto object = std::make_unique<llvm::SmallVectorMemoryBuffer>(std::move(buffer),
+                                                                m.getModuleIdentifier() + "-object", false);
+  if (cache != nullptr) cache->notifyObjectCompiled(&m, object->getMemBufferRef());
+  ++stats->modules_codegened;
+  stats->codegen_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return object;
+}
+
 class CachingCompiler : public llvm::orc::IRCompileLayer::IRCompiler {
  public:
   CachingCompiler(std::unique_ptr<llvm::TargetMachine> tm, DiskObjectCache* cache, JitStats* stats)
@@ -58,27 +82,7 @@ class CachingCompiler : public llvm::orc::IRCompileLayer::IRCompiler {
         stats_(stats) {}
 
   llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> operator()(llvm::Module& m) override {
-    if (cache_ != nullptr) {
-      if (std::unique_ptr<llvm::MemoryBuffer> object = cache_->getObject(&m)) return object;
-    }
-    const auto start = std::chrono::steady_clock::now();
-    Optimize(m, *tm_);
-    llvm::SmallVector<char, 0> buffer;
-    llvm::raw_svector_ostream os(buffer);
-    llvm::legacy::PassManager pm;
-    llvm::MCContext* mc = nullptr;
-    if (tm_->addPassesToEmitMC(pm, mc, os)) {
-      return llvm::make_error<llvm::StringError>("target cannot emit object code",
-                                                 llvm::inconvertibleErrorCode());
-    }
-    pm.run(m);
-    auto object = std::make_unique<llvm::SmallVectorMemoryBuffer>(
-        std::move(buffer), m.getModuleIdentifier() + "-object", false);
-    if (cache_ != nullptr) cache_->notifyObjectCompiled(&m, object->getMemBufferRef());
-    ++stats_->modules_codegened;
-    stats_->codegen_seconds +=
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return object;
+    return CompileModule(m, *tm_, cache_, stats_);
   }
 
  private:
@@ -86,6 +90,16 @@ class CachingCompiler : public llvm::orc::IRCompileLayer::IRCompiler {
   DiskObjectCache* cache_;
   JitStats* stats_;
 };
+
+absl::Status VerifyModule(const llvm::Module& module) {
+  std::string problems;
+  llvm::raw_string_ostream os(problems);
+  if (llvm::verifyModule(module, &os)) {
+    return absl::InternalError(
+        absl::StrCat("invalid LLVM IR in module '", module.getModuleIdentifier(), "': ", os.str()));
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -100,6 +114,8 @@ absl::StatusOr<std::unique_ptr<Jit>> Jit::Create(JitOptions options) {
   jtmb->setCPU(jit->options_.target.cpu);
   jtmb->getFeatures() = llvm::SubtargetFeatures(jit->options_.target.FeatureString());
   jtmb->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  jit->jtmb_ = std::make_unique<llvm::orc::JITTargetMachineBuilder>(*jtmb);
+  jit->emit_mu_ = std::make_unique<std::mutex>();
   if (!jit->options_.cache_dir.empty()) {
     jit->cache_ = std::make_unique<DiskObjectCache>(
         jit->options_.cache_dir,
@@ -133,15 +149,33 @@ void Jit::ConfigureModule(llvm::Module& module) const {
 
 absl::Status Jit::AddModule(std::unique_ptr<llvm::Module> module,
                             std::unique_ptr<llvm::LLVMContext> context) {
-  std::string problems;
-  llvm::raw_string_ostream os(problems);
-  if (llvm::verifyModule(*module, &os)) {
-    return absl::InternalError(absl::StrCat("invalid LLVM IR in module '",
-                                            module->getModuleIdentifier(), "': ", os.str()));
-  }
+  if (absl::Status s = VerifyModule(*module); !s.ok()) return s;
   ConfigureModule(*module);
   return ToStatus(
       lljit_->addIRModule(llvm::orc::ThreadSafeModule(std::move(module), std::move(context))));
+}
+
+absl::StatusOr<std::string> Jit::EmitObject(llvm::Module& module) {
+  if (absl::Status s = VerifyModule(module); !s.ok()) return s;
+  ConfigureModule(module);
+  std::lock_guard<std::mutex> lock(*emit_mu_);
+  if (emit_tm_ == nullptr) {
+    auto tm = jtmb_->createTargetMachine();
+    if (!tm) return ToStatus(tm.takeError());
+    emit_tm_ = std::move(*tm);
+  }
+  auto object = CompileModule(module, *emit_tm_, cache_.get(), stats_.get());
+  if (!object) return ToStatus(object.takeError());
+  return (*object)->getBuffer().str();
+}
+
+absl::Status Jit::AddObject(std::string bytes, const std::string& name) {
+  std::unique_ptr<llvm::MemoryBuffer> buffer = llvm::MemoryBuffer::getMemBufferCopy(bytes, name);
+  if (llvm::Error error = lljit_->addObjectFile(std::move(buffer))) {
+    return absl::InvalidArgumentError(absl::StrCat(name, ": cannot load the object: ", llvm::toString(std::move(error))));
+  }
+  ++stats_->objects_loaded;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<void*> Jit::Lookup(const std::string& name) {

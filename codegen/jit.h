@@ -4,6 +4,7 @@
 #define DSC_CODEGEN_JIT_H_
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/status/status.h"
@@ -13,7 +14,9 @@
 namespace llvm {
 class LLVMContext;
 class Module;
+class TargetMachine;
 namespace orc {
+class JITTargetMachineBuilder;
 class LLJIT;
 }  // namespace orc
 }  // namespace llvm
@@ -33,6 +36,7 @@ struct JitStats {
   int cache_misses = 0;
   int modules_codegened = 0;     // modules that went through the optimizer + code generator
   double codegen_seconds = 0.0;  // time spent there
+  int objects_loaded = 0;        // prebuilt objects linked in by AddObject (no code generation)
 };
 
 class Jit {
@@ -51,7 +55,18 @@ class Jit {
   absl::Status AddModule(std::unique_ptr<llvm::Module> module,
                          std::unique_ptr<llvm::LLVMContext> context);
 
-  // Address of a function defined by an added module.
+  // Ahead-of-time compilation: verifies `module`, configures it for the target, optimizes and
+  // compiles it to a relocatable object (or takes it from the object cache, as AddModule would)
+  // and returns the object file's bytes. The module is consumed (optimized in place) and is
+  // NOT added to the JIT.
+  absl::StatusOr<std::string> EmitObject(llvm::Module& module);
+
+  // Links a relocatable object for this target (e.g. one made by EmitObject) into the JIT:
+  // no optimization and no code generation, only loading and relocation when one of its
+  // symbols is first looked up. `name` identifies it in errors.
+  absl::Status AddObject(std::string bytes, const std::string& name);
+
+  // Address of a function defined by an added module or object.
   absl::StatusOr<void*> Lookup(const std::string& name);
 
   JitStats stats() const;
@@ -62,6 +77,10 @@ class Jit {
   std::unique_ptr<DiskObjectCache> cache_;
   std::unique_ptr<JitStats> stats_;
   std::unique_ptr<llvm::orc::LLJIT> lljit_;
+  // For EmitObject: a target machine like the one LLJIT's compile layer uses, made on first use.
+  std::unique_ptr<llvm::orc::JITTargetMachineBuilder> jtmb_;
+  std::unique_ptr<llvm::TargetMachine> emit_tm_;
+  std::unique_ptr<std::mutex> emit_mu_;
 };
 
 }  // namespace dsc::codegen
