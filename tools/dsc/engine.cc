@@ -17,6 +17,7 @@
 #include "frontend/synth.h"
 #include "passes/pass_manager.h"
 #include "passes/pipelines.h"
+#include "tools/dsc/artifact.h"
 #include "tools/dsc/jit_linear.h"
 
 namespace dsc::cli {
@@ -72,6 +73,12 @@ std::filesystem::path CacheRoot() {
 }
 
 absl::Status UseDefaultModelIfNone(ModelFlags* flags) {
+  if (flags->model_dir.empty() && !flags->artifact_dir.empty()) {
+    // The artifact's checkpoint: its tokenizer and weights.
+    absl::StatusOr<std::string> dir = ArtifactCheckpointDir(flags->artifact_dir);
+    if (!dir.ok()) return dir.status();
+    flags->model_dir = *dir;
+  }
   if (!flags->model_dir.empty() || !flags->artifact_dir.empty()) return absl::OkStatus();
   namespace fs = std::filesystem;
   fs::path dir = CacheRoot() / "dsc" / (std::string("default-model-") + DSC_VERSION);
@@ -99,9 +106,7 @@ absl::Status UseDefaultModelIfNone(ModelFlags* flags) {
 }
 
 absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const ModelFlags& flags, int64_t context) {
-  if (!flags.artifact_dir.empty()) {
-    return absl::UnimplementedError("--artifact: ahead-of-time artifacts are not built yet; use -m DIR");
-  }
+  if (!flags.artifact_dir.empty()) return OpenArtifactEngine(flags);  // IR + objects from `dsc compile`
   if (flags.model_dir.empty()) return absl::InvalidArgumentError("no model: give -m DIR");
   if (absl::Status s = CheckModelFlags(flags); !s.ok()) return s;
   frontend::LoadOptions options;

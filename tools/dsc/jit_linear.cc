@@ -2,6 +2,7 @@
 #include "tools/dsc/jit_linear.h"
 
 #include <cstring>
+#include <iostream>
 
 #include "codegen/linear_kernels.h"
 
@@ -15,7 +16,9 @@ absl::StatusOr<std::unique_ptr<JitLinear>> JitLinear::Create(codegen::JitOptions
 
 // GEMV kernels are specialized to m <= 8 rows (decode, small batches); larger m uses the NVFP4
 // prefill GEMM. FP8 has no GEMM kernel yet: those products stay on the reference path.
-const dsc_linear_kernel* JitLinear::Kernel(ir::QuantFormat format, int64_t m, int64_t n, int64_t k) {
+// (Unvalidated: Kernel calls this on every product and validates only on a cache miss, since
+// ValidateSpec builds the kernel's name.)
+static std::optional<codegen::LinearKernelSpec> MapSpec(ir::QuantFormat format, int64_t m, int64_t n, int64_t k) {
   codegen::LinearKernelSpec spec;
   spec.n = n;
   spec.k = k;
@@ -26,14 +29,70 @@ const dsc_linear_kernel* JitLinear::Kernel(ir::QuantFormat format, int64_t m, in
   } else if (format == ir::QuantFormat::kNvfp4) {
     spec.kind = codegen::LinearKernelKind::kNvfp4Gemm;
   } else {
-    return nullptr;
+    return std::nullopt;
   }
-  auto key = std::make_tuple(static_cast<int>(spec.kind), spec.kind == codegen::LinearKernelKind::kNvfp4Gemm ? 0 : m, n, k);
+  return spec;
+}
+
+std::optional<codegen::LinearKernelSpec> JitLinear::SpecFor(ir::QuantFormat format, int64_t m, int64_t n, int64_t k) {
+  std::optional<codegen::LinearKernelSpec> spec = MapSpec(format, m, n, k);
+  if (!spec || !codegen::ValidateSpec(*spec).ok()) return std::nullopt;
+  return spec;
+}
+
+std::tuple<int, int64_t, int64_t, int64_t> JitLinear::Key(const codegen::LinearKernelSpec& spec) {
+  return std::make_tuple(static_cast<int>(spec.kind), spec.kind == codegen::LinearKernelKind::kNvfp4Gemm ? 0 : spec.m,
+                         spec.n, spec.k);
+}
+
+// Over-approximates (a kernel no product ends up using costs only compile time and disk);
+// a kernel missing here would make an artifact run that product on the reference path.
+std::vector<codegen::LinearKernelSpec> JitLinear::RequiredKernels(const ir::Module& module) {
+  std::map<std::tuple<int, int64_t, int64_t, int64_t>, codegen::LinearKernelSpec> specs;
+  for (const auto& function : module.functions()) {
+    for (const auto& op : function->ops()) {
+      // Dequantized weights and embedding tables are not multiplied by a kernel.
+      if (op->code() == ir::OpCode::kDequantize || op->code() == ir::OpCode::kEmbedding) continue;
+      for (const ir::Value* v : op->operands()) {
+        const ir::Type& type = v->type();
+        if (!type.is_quantized() || type.rank() < 2) continue;
+        const ir::Dim& n = type.shape().at(-2);
+        const ir::Dim& k = type.shape().at(-1);
+        if (!n.is_static() || !k.is_static()) continue;
+        // GEMVs for m = 1..8; 9 stands for every larger m (one GEMM per shape).
+        for (int64_t m = 1; m <= 9; ++m) {
+          if (std::optional<codegen::LinearKernelSpec> spec = SpecFor(type.format(), m, n.offset(), k.offset())) {
+            specs.emplace(Key(*spec), *spec);
+          }
+        }
+      }
+    }
+  }
+  std::vector<codegen::LinearKernelSpec> out;
+  for (const auto& [key, spec] : specs) out.push_back(spec);
+  return out;
+}
+
+void JitLinear::Preload(const codegen::LinearKernelSpec& spec, const dsc_linear_kernel& kernel) {
+  kernels_[Key(spec)] = std::make_unique<dsc_linear_kernel>(kernel);
+}
+
+const dsc_linear_kernel* JitLinear::Kernel(ir::QuantFormat format, int64_t m, int64_t n, int64_t k) {
+  std::optional<codegen::LinearKernelSpec> spec = MapSpec(format, m, n, k);
+  if (!spec) return nullptr;
+  auto key = Key(*spec);
   auto it = kernels_.find(key);
   if (it != kernels_.end()) return it->second.get();
   std::unique_ptr<dsc_linear_kernel> kernel;
-  if (codegen::ValidateSpec(spec).ok()) {
-    absl::StatusOr<dsc_linear_kernel> compiled = codegen::CompileLinearKernel(*jit_, spec);
+  if (!codegen::ValidateSpec(*spec).ok()) {
+    // no kernel for this shape: the reference path
+  } else if (!codegen_enabled_) {
+    if (missing_kernels_++ == 0) {
+      std::cerr << "[dsc] warning: the artifact has no kernel " << spec->Name()
+                << "; such products use the reference path\n";
+    }
+  } else {
+    absl::StatusOr<dsc_linear_kernel> compiled = codegen::CompileLinearKernel(*jit_, *spec);
     if (compiled.ok()) {
       kernel = std::make_unique<dsc_linear_kernel>(*compiled);
     } else if (error_.ok()) {

@@ -6,10 +6,15 @@
 
 #include <map>
 #include <memory>
+#include <optional>
+#include <string>
 #include <tuple>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "codegen/jit.h"
+#include "codegen/linear_kernels.h"
+#include "ir/module.h"
 #include "runtime/cpu_kernels.h"
 #include "runtime/interp/fast_linear.h"
 #include "runtime/thread_pool.h"
@@ -23,6 +28,21 @@ class JitLinear : public runtime::FastLinear {
   bool Run(const runtime::QuantView& w, int64_t index, int64_t n, int64_t k, const float* x, int64_t m,
            float* y) override;
 
+  // The kernel Run uses for a product with m activation rows, or nullopt (reference path).
+  static std::optional<codegen::LinearKernelSpec> SpecFor(ir::QuantFormat format, int64_t m, int64_t n, int64_t k);
+  // Every kernel Run can request for the products of `module` (each quantized weight an op
+  // reads, at every m), deduplicated, in a stable order: what `dsc compile` puts in an
+  // artifact. Built from the same spec function the kernels are looked up with.
+  static std::vector<codegen::LinearKernelSpec> RequiredKernels(const ir::Module& module);
+
+  // Artifacts: installs a kernel loaded from an object file for `spec`.
+  void Preload(const codegen::LinearKernelSpec& spec, const dsc_linear_kernel& kernel);
+  // Artifacts: never generate code; a product with no preloaded kernel takes the reference
+  // path (counted in missing_kernels(), named once on stderr).
+  void DisableCodegen() { codegen_enabled_ = false; }
+  int missing_kernels() const { return missing_kernels_; }
+
+  codegen::Jit& jit() { return *jit_; }
   const codegen::Jit& jit() const { return *jit_; }
   // The first compile error met (Run then falls back to the reference path).
   const absl::Status& error() const { return error_; }
@@ -31,12 +51,15 @@ class JitLinear : public runtime::FastLinear {
   JitLinear(std::unique_ptr<codegen::Jit> jit, int threads)
       : jit_(std::move(jit)), pool_(threads), scratch_(threads) {}
   const dsc_linear_kernel* Kernel(ir::QuantFormat format, int64_t m, int64_t n, int64_t k);
+  static std::tuple<int, int64_t, int64_t, int64_t> Key(const codegen::LinearKernelSpec& spec);
 
   std::unique_ptr<codegen::Jit> jit_;
   runtime::ThreadPool pool_;
   runtime::KernelScratch scratch_;
   std::map<std::tuple<int, int64_t, int64_t, int64_t>, std::unique_ptr<dsc_linear_kernel>> kernels_;
   absl::Status error_;
+  bool codegen_enabled_ = true;
+  int missing_kernels_ = 0;
 };
 
 }  // namespace dsc::cli
