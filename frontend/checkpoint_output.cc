@@ -117,17 +117,33 @@ std::vector<OutputShard> SplitIntoShards(std::vector<OutputTensor> tensors, int 
 }
 
 absl::StatusOr<WrittenFiles> WriteShards(const std::string& dir, std::vector<OutputShard> shards,
-                                         bool write_index) {
+                                         bool write_index,
+                                         const std::function<void(int64_t done, int64_t total)>& progress) {
   WrittenFiles written;
   nlohmann::ordered_json weight_map_sorted = nlohmann::ordered_json::object();
   std::map<std::string, std::string> weight_map;
+  int64_t total = 0, done = 0;
+  for (const OutputShard& shard : shards) {
+    for (const OutputTensor& t : shard.tensors) total += static_cast<int64_t>(t.nbytes());
+  }
+  if (progress) progress(0, total);
   for (OutputShard& shard : shards) {
     SafetensorsWriter writer;
     writer.SetMetadata("format", "pt");
     for (OutputTensor& t : shard.tensors) {
       written.tensor_bytes += t.nbytes();
       weight_map[t.name] = shard.file_name;
-      writer.AddLazy(t.name, t.dtype, t.shape, std::move(t.producer));
+      SafetensorsWriter::Producer producer = std::move(t.producer);
+      if (progress) {  // count the bytes as they stream past
+        producer = [inner = std::move(producer), &progress, &done, total](const SafetensorsWriter::ByteSink& sink) {
+          return inner([&](std::span<const uint8_t> chunk) {
+            done += static_cast<int64_t>(chunk.size());
+            progress(done, total);
+            return sink(chunk);
+          });
+        };
+      }
+      writer.AddLazy(t.name, t.dtype, t.shape, std::move(producer));
     }
     const std::string path = (fs::path(dir) / shard.file_name).string();
     if (absl::Status s = writer.WriteAtomic(path); !s.ok()) return s;

@@ -72,8 +72,11 @@ struct WrittenFiles {
 
 // Writes every shard into `dir` (each file atomically, metadata {"format": "pt"}), and
 // model.safetensors.index.json when `write_index` (sorted weight_map, total_size).
+// `progress`, if set, is called with (tensor bytes written so far, total tensor bytes) as the
+// producers stream (the CLI draws a bar with it).
 absl::StatusOr<WrittenFiles> WriteShards(const std::string& dir, std::vector<OutputShard> shards,
-                                         bool write_index);
+                                         bool write_index,
+                                         const std::function<void(int64_t done, int64_t total)>& progress = nullptr);
 
 // Writes `json` (2-space indent, trailing newline) to `path` via a temporary name.
 absl::Status WriteJsonFile(const std::string& path, const nlohmann::ordered_json& json);

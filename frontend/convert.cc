@@ -177,7 +177,7 @@ absl::StatusOr<ConvertReport> ConvertToNvfp4(const std::string& in_dir, const st
   }
   const bool index = output_shards.size() > 1 || ((*ckpt)->has_index() && !options.single_file);
   absl::StatusOr<WrittenFiles> written =
-      WriteShards((*staging)->path(), std::move(output_shards), index);
+      WriteShards((*staging)->path(), std::move(output_shards), index, options.progress);
   if (!written.ok()) return written.status();
   report.files = written->files;
   report.bytes_out = written->tensor_bytes;

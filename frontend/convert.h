@@ -6,6 +6,7 @@
 #define DSC_FRONTEND_CONVERT_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -22,6 +23,9 @@ struct ConvertOptions {
   numerics::Nvfp4Recipe recipe = numerics::Nvfp4Recipe::kScaleSearch;
   int threads = 0;           // 0 = all cores
   bool single_file = false;  // write one model.safetensors instead of the input's shards
+  // If set: (tensor bytes written, total) as the output streams out; the quantization runs
+  // inside that stream, so this is the conversion's progress (the CLI's progress bar).
+  std::function<void(int64_t done, int64_t total)> progress;
 };
 
 // One weight quantized to NVFP4.

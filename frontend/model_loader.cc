@@ -93,21 +93,29 @@ absl::StatusOr<const uint8_t*> LoadedModel::TensorBytes(const ir::TensorRef& ref
 
 absl::StatusOr<LoadedModel> LoadModel(const std::string& dir, const LoadOptions& options) {
   LoadedModel m;
+  auto step = [&](int64_t done) {
+    if (options.progress) options.progress(done, kLoadSteps);
+  };
+  step(0);
   absl::StatusOr<std::unique_ptr<Checkpoint>> ckpt = Checkpoint::Open(dir);
   if (!ckpt.ok()) return ckpt.status();
   m.checkpoint = std::move(*ckpt);
+  step(1);
   absl::StatusOr<ModelConfig> config = options.config_file.empty()
                                            ? LoadHfConfig((std::filesystem::path(dir) / "config.json").string())
                                            : LoadOfficialConfig(options.config_file);
   if (!config.ok()) return config.status();
   m.config = std::move(*config);
+  step(2);
   absl::StatusOr<ModelWeights> weights = ModelWeights::Build(*m.checkpoint, m.config);
   if (!weights.ok()) return weights.status();
   m.weights = std::make_unique<ModelWeights>(std::move(*weights));
+  step(3);
   CheckpointWeightResolver resolver(*m.weights);
   absl::StatusOr<std::unique_ptr<ir::Module>> module = BuildDeepseekModule(m.config, resolver, options.graph);
   if (!module.ok()) return module.status();
   m.module = std::move(*module);
+  step(4);
   return m;
 }
 

@@ -21,7 +21,12 @@ namespace dsc::frontend {
 struct LoadOptions {
   std::string config_file;  // official inference-style config instead of config.json
   GraphOptions graph;
+  // If set: (steps done, kLoadSteps) after each loading step (the CLI's progress bar).
+  std::function<void(int64_t done, int64_t total)> progress;
 };
+
+// The steps LoadModel reports: checkpoint headers, config, weight index, graph.
+inline constexpr int64_t kLoadSteps = 4;
 
 struct LoadedModel {
   std::unique_ptr<Checkpoint> checkpoint;

@@ -236,7 +236,7 @@ absl::StatusOr<SynthResult> WriteSynthCheckpoint(const SynthOptions& options,
   result.tensors = static_cast<int64_t>(outputs.size());
   std::vector<OutputShard> shards = SplitIntoShards(std::move(outputs), options.shards);
   const bool index = shards.size() > 1;
-  absl::StatusOr<WrittenFiles> written = WriteShards((*staging)->path(), std::move(shards), index);
+  absl::StatusOr<WrittenFiles> written = WriteShards((*staging)->path(), std::move(shards), index, options.progress);
   if (!written.ok()) return written.status();
   result.written = *std::move(written);
 

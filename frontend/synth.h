@@ -6,6 +6,7 @@
 #define DSC_FRONTEND_SYNTH_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -80,6 +81,8 @@ struct SynthOptions {
   int shards = 1;     // > 1: model-0000k-of-0000n.safetensors + index
   bool mtp = false;   // add the MTP layer (checkpoint.md §4.4) at index num_hidden_layers
   int threads = 0;    // generation threads (0 = all cores)
+  // If set: (tensor bytes written, total) as the shards stream out (the CLI's progress bar).
+  std::function<void(int64_t done, int64_t total)> progress;
 };
 
 // Every tensor `synth` would write, without writing anything.

@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "frontend/convert.h"
 #include "tools/dsc/commands.h"
+#include "tools/dsc/progress.h"
 
 namespace dsc::cli {
 
@@ -34,7 +35,10 @@ int RunConvert(const Args& args) {
                                          : numerics::Nvfp4Recipe::kScaleSearch;
   options.threads = static_cast<int>(threads);
   options.single_file = single_file;
+  ProgressBar bar("converting", ProgressUnit::kBytes);
+  options.progress = bar.Callback();
   absl::StatusOr<frontend::ConvertReport> report = frontend::ConvertToNvfp4(model, out, options);
+  bar.Finish();
   if (!report.ok()) return ReportError("convert", report.status());
   const nlohmann::ordered_json j = report->ToJson();
   std::cout << absl::StrFormat(

@@ -1,6 +1,7 @@
 // `dsc perplexity`: llama-perplexity style (cli.md). The ids are cut to --max-tokens, split into
 // non-overlapping windows of --ctx tokens (a shorter tail is dropped, as llama-perplexity
 // does), each window one prefill at position 0; tokens 1..ctx-1 of each window are scored.
+#include <chrono>
 #include <cmath>
 #include <iostream>
 #include <limits>
@@ -12,6 +13,7 @@
 #include "nlohmann/json.hpp"
 #include "tools/dsc/commands.h"
 #include "tools/dsc/engine.h"
+#include "tools/dsc/progress.h"
 
 namespace dsc::cli {
 namespace {
@@ -98,6 +100,11 @@ int RunPerplexity(const Args& args) {
   double total = 0;
   int64_t predictions = 0;
   std::vector<double> window_nll;
+  // Tokens/s counts the forward passes only (the JIT's first-use kernel compilation included;
+  // its disk cache makes later runs skip it), not loading or scoring.
+  double forward_seconds = 0;
+  ProgressBar bar("perplexity");
+  bar.Update(0, windows);
   for (int64_t w = 0; w < windows; ++w) {
     std::vector<int32_t> window(ids->begin() + w * ctx, ids->begin() + (w + 1) * ctx);
     if (bos) window[0] = bos_id;
@@ -105,22 +112,39 @@ int RunPerplexity(const Args& args) {
       if (id >= vocab) return ReportError("perplexity", absl::InvalidArgumentError(absl::StrCat("token id ", id, " is outside the vocabulary of ", vocab)));
     }
     std::unique_ptr<runtime::SequenceState> state = runner.NewSequence();
+    const auto start = std::chrono::steady_clock::now();
     absl::StatusOr<runtime::Tensor> logits = runner.Forward(state.get(), window, 0);
-    if (!logits.ok()) return ReportError("perplexity", logits.status());
+    forward_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!logits.ok()) {
+      bar.Finish();
+      return ReportError("perplexity", logits.status());
+    }
     double sum = 0;
     for (int64_t i = 1; i < ctx; ++i) sum += Nll(logits->f.data() + (i - 1) * vocab, vocab, window[i]);
     window_nll.push_back(sum / (ctx - 1));
     total += sum;
     predictions += ctx - 1;
-    if (!json) std::cerr << absl::StrFormat("[dsc] window %d/%d: nll %.4f\n", w + 1, windows, window_nll.back());
+    if (!json) {
+      bar.Clear();
+      std::cerr << absl::StrFormat("[dsc] window %d/%d: nll %.4f\n", w + 1, windows, window_nll.back());
+    }
+    bar.Update(w + 1, windows);
   }
-  double nll = total / predictions;
+  bar.Finish();
+  const double nll = total / predictions;
+  const double tok_s = forward_seconds > 0 ? static_cast<double>(windows * ctx) / forward_seconds : 0.0;
   if (json) {
-    std::cout << nlohmann::json{{"ppl", std::exp(nll)}, {"nll", nll}, {"predictions", predictions}, {"windows", window_nll}}.dump()
+    std::cout << nlohmann::json{{"ppl", std::exp(nll)},         {"nll", nll},
+                                {"predictions", predictions},  {"windows", window_nll},
+                                {"tok_s", tok_s},              {"forward_s", forward_seconds},
+                                {"engine", model.engine},      {"kv_cache", model.kv_cache}}
+                     .dump()
               << "\n";
   } else {
     std::cout << absl::StrFormat("PPL = %.4f (mean NLL %.5f over %d predictions in %d windows of %d)\n", std::exp(nll), nll,
                                  predictions, windows, ctx);
+    std::cout << absl::StrFormat("%d tokens in %.2f s of forward passes: %.1f tok/s (--engine %s, --kv-cache %s)\n",
+                                 windows * ctx, forward_seconds, tok_s, model.engine, model.kv_cache);
   }
   return kExitOk;
 }

@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "frontend/synth.h"
 #include "tools/dsc/commands.h"
+#include "tools/dsc/progress.h"
 
 namespace dsc::cli {
 
@@ -45,7 +46,10 @@ int RunSynth(const Args& args) {
   options.shards = static_cast<int>(shards);
   options.mtp = mtp;
   options.threads = static_cast<int>(threads);
+  ProgressBar bar("writing " + preset, ProgressUnit::kBytes);
+  options.progress = bar.Callback();
   absl::StatusOr<frontend::SynthResult> result = frontend::WriteSynthCheckpoint(options, out);
+  bar.Finish();
   if (!result.ok()) return ReportError("synth", result.status());
   const double mb = static_cast<double>(result->written.file_bytes) / 1e6;
   std::cout << absl::StrFormat(

@@ -19,6 +19,7 @@
 #include "passes/pipelines.h"
 #include "tools/dsc/artifact.h"
 #include "tools/dsc/jit_linear.h"
+#include "tools/dsc/progress.h"
 
 namespace dsc::cli {
 namespace {
@@ -43,8 +44,12 @@ std::optional<FloatBits> NonFiniteBits(frontend::StDtype dtype) {
 }
 
 // --check-weights: the first NaN/Inf of any float tensor is an InvalidArgument naming it.
-absl::Status CheckWeightsFinite(const frontend::Checkpoint& checkpoint) {
+absl::Status CheckWeightsFinite(const frontend::Checkpoint& checkpoint, ProgressBar& bar) {
+  int64_t total = 0, done = 0;
+  for (const frontend::TensorView* t : checkpoint.tensors()) total += static_cast<int64_t>(t->nbytes);
   for (const frontend::TensorView* t : checkpoint.tensors()) {
+    bar.Update(done, total);
+    done += static_cast<int64_t>(t->nbytes);
     const std::optional<FloatBits> bits = NonFiniteBits(t->dtype);
     if (!bits) continue;
     const size_t size = frontend::StDtypeSize(t->dtype);
@@ -59,6 +64,7 @@ absl::Status CheckWeightsFinite(const frontend::Checkpoint& checkpoint) {
           " (--check-weights)"));
     }
   }
+  bar.Update(total, total);
   return absl::OkStatus();
 }
 
@@ -117,10 +123,14 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const ModelFlags& flags, int6
   options.graph.kv_cache = *kv;
   options.graph.context = context;
   auto engine = std::make_unique<Engine>();
+  ProgressBar load_bar("loading");  // a TTY only; see progress.h
+  options.progress = load_bar.Callback();
   absl::StatusOr<frontend::LoadedModel> model = frontend::LoadModel(flags.model_dir, options);
+  load_bar.Finish();
   if (!model.ok()) return model.status();
   if (flags.check_weights) {
-    if (absl::Status s = CheckWeightsFinite(*model->checkpoint); !s.ok()) return s;
+    ProgressBar check_bar("checking weights", ProgressUnit::kBytes);
+    if (absl::Status s = CheckWeightsFinite(*model->checkpoint, check_bar); !s.ok()) return s;
   }
   engine->model = std::move(*model);
   const frontend::LoadedModel* m = &engine->model;
