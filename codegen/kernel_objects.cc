@@ -4,10 +4,15 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/SHA256.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/X86TargetParser.h"
 
 namespace dsc::codegen {
 
@@ -38,6 +43,19 @@ absl::StatusOr<dsc_linear_kernel> LoadLinearKernelObject(Jit& jit, std::string o
   kernel.fn = reinterpret_cast<dsc_linear_fn>(*address);
   kernel.info = info;
   return kernel;
+}
+
+std::vector<std::string> MissingHostFeatures(const TargetCpu& target) {
+  const llvm::StringMap<bool> host = llvm::sys::getHostCPUFeatures();
+  llvm::SmallVector<llvm::StringRef, 64> baseline;
+  llvm::X86::getFeaturesForCPU("x86-64", baseline, /*NeedPlus=*/false);
+  std::vector<std::string> missing;
+  for (const std::string& f : target.features) {
+    auto it = host.find(f);
+    const bool present = it != host.end() ? it->second : llvm::is_contained(baseline, llvm::StringRef(f));
+    if (!present) missing.push_back(f);
+  }
+  return missing;
 }
 
 std::string Sha256Hex(std::string_view bytes) {

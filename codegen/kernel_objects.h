@@ -5,10 +5,12 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "codegen/jit.h"
 #include "codegen/linear_kernels.h"
+#include "codegen/target.h"
 #include "runtime/kernel_abi.h"
 
 namespace dsc::codegen {
@@ -28,6 +30,11 @@ absl::StatusOr<LinearKernelObject> EmitLinearKernelObject(Jit& jit, const Linear
 // are InvalidArgument/DataLoss (bad input), never a crash.
 absl::StatusOr<dsc_linear_kernel> LoadLinearKernelObject(Jit& jit, std::string object, const std::string& symbol,
                                                          const dsc_kernel_info& info, const std::string& name);
+
+// The features `target` enables that this CPU lacks, as LLVM's host detection sees it. Features
+// the detection does not report but every x86-64 CPU has (x87) count as present; any other
+// unreported name (e.g. a misspelt one) counts as missing.
+std::vector<std::string> MissingHostFeatures(const TargetCpu& target);
 
 // Lower-case hex SHA-256 (artifact manifests, checkpoint fingerprints).
 std::string Sha256Hex(std::string_view bytes);

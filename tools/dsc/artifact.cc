@@ -461,13 +461,11 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenArtifactEngine(const ModelFlags& fla
     target.features.push_back((*features)[i].get<std::string>());
   }
   std::sort(target.features.begin(), target.features.end());
-  const codegen::TargetCpu host = codegen::DetectHostCpu();
-  for (const std::string& f : target.features) {
-    if (!host.Has(f)) {
-      return absl::FailedPreconditionError(absl::StrCat("artifact ", art, " was compiled for ", target.cpu,
-                                                        " and needs CPU feature '", f, "', which this CPU (",
-                                                        host.cpu, ") lacks; recompile it on this machine"));
-    }
+  if (const std::vector<std::string> missing = codegen::MissingHostFeatures(target); !missing.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "artifact ", art, " was compiled for ", target.cpu, " and needs CPU feature", missing.size() > 1 ? "s " : " ",
+        "'", absl::StrJoin(missing, "', '"), "', which this CPU (", codegen::DetectHostCpu().cpu,
+        ") lacks; recompile it on this machine"));
   }
   if (!flags.target_cpu.empty() || !flags.target_features.empty()) {
     absl::StatusOr<codegen::TargetCpu> wanted = codegen::MakeTargetCpu(flags.target_cpu, flags.target_features);

@@ -116,6 +116,25 @@ TEST(KernelObjectsTest, EmitObjectSharesTheJitObjectCache) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(KernelObjectsTest, MissingHostFeatures) {
+  EXPECT_TRUE(MissingHostFeatures(DetectHostCpu()).empty());
+  // Generic x86-64 includes x87, which LLVM's host detection never reports.
+  for (const char* cpu : {"x86-64", "x86-64-v2"}) {
+    absl::StatusOr<TargetCpu> target = MakeTargetCpu(cpu);
+    ASSERT_TRUE(target.ok());
+    EXPECT_TRUE(MissingHostFeatures(*target).empty()) << cpu;
+  }
+  absl::StatusOr<TargetCpu> fake = MakeTargetCpu("x86-64", "+dsc-no-such-feature");
+  ASSERT_TRUE(fake.ok());
+  EXPECT_EQ(MissingHostFeatures(*fake), std::vector<std::string>{"dsc-no-such-feature"});
+  TargetCpu host = DetectHostCpu();
+  if (!host.Has("avx512vp2intersect")) {  // a real feature few CPUs have
+    absl::StatusOr<TargetCpu> vp2 = MakeTargetCpu("host", "+avx512vp2intersect");
+    ASSERT_TRUE(vp2.ok());
+    EXPECT_EQ(MissingHostFeatures(*vp2), std::vector<std::string>{"avx512vp2intersect"});
+  }
+}
+
 TEST(KernelObjectsTest, BadObjectsAreErrors) {
   auto jit = Jit::Create(JitOptions{});
   ASSERT_TRUE(jit.ok());

@@ -189,6 +189,24 @@ TEST_F(ArtifactTest, SyntheticModelRunsFromTextThroughItsArtifact) {
   EXPECT_NE(kv.err.find("--kv-cache"), std::string::npos) << kv.err;
 }
 
+TEST_F(ArtifactTest, GenericX86ArtifactGivesTheGoldenTokens) {
+  const fs::path art = *root_ / "x86-64.art";
+  CliResult compile = RunDsc("compile -m " + TinyA() + " --kv-cache f32 --target-cpu x86-64 -o " + art.string());
+  ASSERT_EQ(compile.exit_code, 0) << compile.err;
+  const nlohmann::json m = nlohmann::json::parse(ReadAll(art / "manifest.json"));
+  EXPECT_EQ(m["target"]["cpu"], "x86-64");
+  const std::vector<int64_t> prompt = GoldenIds("len5.tokens"), golden = GoldenIds("len5.greedy_tokens");
+  CliResult r = RunDsc("run --artifact " + art.string() + " --prompt-ids " + absl::StrJoin(prompt, ",") + " -n " +
+                       std::to_string(golden.size()) + " --temp 0 --print-ids -t 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "[" + absl::StrJoin(golden, ",") + "]\n");
+  EXPECT_NE(r.err.find("no code generation (0.00 s)"), std::string::npos) << r.err;
+  // The artifact's code is for x86-64: asking for another target is an error, not a silent mix.
+  r = RunDsc("run --artifact " + art.string() + " --target-cpu x86-64-v3 --prompt-ids 1,2 -n 1");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("x86-64"), std::string::npos) << r.err;
+}
+
 TEST_F(ArtifactTest, MissingCpuFeatureIsExit2NamingIt) {
   const fs::path copy = CopyArtifact("feature.art");
   nlohmann::json m = nlohmann::json::parse(ReadAll(copy / "manifest.json"));
