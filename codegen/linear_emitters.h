@@ -11,6 +11,7 @@ namespace dsc::codegen {
 dsc_kernel_info EmitNvfp4Gemv(KernelBuilder& kb, const LinearKernelSpec& spec);
 dsc_kernel_info EmitFp8Gemv(KernelBuilder& kb, const LinearKernelSpec& spec);
 dsc_kernel_info EmitNvfp4Gemm(KernelBuilder& kb, const LinearKernelSpec& spec);
+dsc_kernel_info EmitBf16Gemv(KernelBuilder& kb, const LinearKernelSpec& spec);
 
 }  // namespace dsc::codegen
 

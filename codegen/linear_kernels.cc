@@ -22,6 +22,8 @@ const char* KindName(LinearKernelKind kind) {
       return "fp8_gemv";
     case LinearKernelKind::kNvfp4Gemm:
       return "nvfp4_gemm";
+    case LinearKernelKind::kBf16Gemv:
+      return "bf16_gemv";
   }
   return "?";
 }
@@ -45,7 +47,8 @@ absl::Status ValidateSpec(const LinearKernelSpec& spec) {
   if (spec.n <= 0 || spec.k <= 0) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": n and k must be positive"));
   }
-  if (spec.kind != LinearKernelKind::kFp8Gemv && spec.k % 16 != 0) {
+  const bool nvfp4 = spec.kind == LinearKernelKind::kNvfp4Gemv || spec.kind == LinearKernelKind::kNvfp4Gemm;
+  if (nvfp4 && spec.k % 16 != 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": NVFP4 needs k to be a multiple of 16, got ", spec.k));
   }
@@ -77,6 +80,8 @@ absl::StatusOr<dsc_kernel_info> EmitLinearKernel(const LinearKernelSpec& spec,
       return EmitFp8Gemv(kb, spec);
     case LinearKernelKind::kNvfp4Gemm:
       return EmitNvfp4Gemm(kb, spec);
+    case LinearKernelKind::kBf16Gemv:
+      return EmitBf16Gemv(kb, spec);
   }
   return absl::InvalidArgumentError("unknown linear kernel kind");
 }

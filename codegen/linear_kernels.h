@@ -5,6 +5,7 @@
 // the checkpoint's layout, see runtime/kernel_abi.h for the calling convention):
 //   kNvfp4Gemv  y[m, n] = x[m, k] · Wᵀ for a static m in 1..8 (decode, small batch).
 //   kFp8Gemv    the same for DeepSeek FP8 block-128 weights.
+//   kBf16Gemv   the same for dense BF16 weights (lm_head, router, indexer weights_proj).
 //   kNvfp4Gemm  prefill (m is a runtime argument, any m >= 1; built for m >= 16): weights
 //               decoded tile by tile into cache, then a register-blocked FMA microkernel.
 #ifndef DSC_CODEGEN_LINEAR_KERNELS_H_
@@ -26,7 +27,7 @@ class Module;
 
 namespace dsc::codegen {
 
-enum class LinearKernelKind { kNvfp4Gemv, kFp8Gemv, kNvfp4Gemm };
+enum class LinearKernelKind { kNvfp4Gemv, kFp8Gemv, kNvfp4Gemm, kBf16Gemv };
 
 struct LinearKernelSpec {
   LinearKernelKind kind = LinearKernelKind::kNvfp4Gemv;

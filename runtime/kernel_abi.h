@@ -27,11 +27,14 @@ extern "C" {
  *          w_scale = E4M3 [n, k/16]; w_global_scale = weight_scale_2.
  *   FP8:   w = E4M3 [n, k]; w_scale = F32 [ceil(n/128), ceil(k/128)] (weight_scale_inv);
  *          w_global_scale is ignored.
+ *   BF16:  w = BF16 [n, k] (a dense checkpoint matrix read in place); w_scale and
+ *          w_global_scale are ignored.
  * Scale codes must be finite (an E4M3 NaN code 0x7F/0xFF is not a valid checkpoint scale and
  * decodes to a finite number here); the loader validates them. */
 typedef enum dsc_weight_format {
   DSC_WEIGHT_NVFP4 = 1,
   DSC_WEIGHT_FP8_BLOCK128 = 2,
+  DSC_WEIGHT_BF16 = 3,
 } dsc_weight_format;
 
 /* y[i, j] = sum_c x[i, c] * W[j, c] for i < m and row_begin <= j < row_end (float32 in, float32

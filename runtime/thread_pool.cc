@@ -16,6 +16,8 @@ inline void CpuRelax() {
 // How long an idle worker polls before sleeping. A decode step launches a kernel every
 // ~0.1-1 ms; waking from a futex costs tens of microseconds, polling costs one core.
 constexpr auto kSpinTime = std::chrono::microseconds(200);
+// Pause instructions Run spins for before it yields while waiting for workers (~10-40 µs).
+constexpr int kRunSpinPolls = 1 << 12;
 
 }  // namespace
 
@@ -39,10 +41,21 @@ void ThreadPool::Run(absl::FunctionRef<void(int)> fn) {
   }
   task_ = &fn;
   pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_release);
-  generation_.notify_all();
+  generation_.fetch_add(1, std::memory_order_seq_cst);
+  // The futex wake is a system call: skip it while every worker is still spinning. A worker
+  // counts itself as sleeping before it waits, and its wait returns at once if the generation
+  // moved in between (seq_cst on both sides: either we see its count or it sees our bump).
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) generation_.notify_all();
   fn(0);
-  while (pending_.load(std::memory_order_acquire) != 0) CpuRelax();
+  // Workers normally finish within microseconds of us. If one is not running (more runnable
+  // threads than cores), spinning would only delay it: after a short spin, give the core away.
+  for (int polls = 0; pending_.load(std::memory_order_acquire) != 0; ++polls) {
+    if (polls < kRunSpinPolls) {
+      CpuRelax();
+    } else {
+      std::this_thread::yield();
+    }
+  }
   task_ = nullptr;
 }
 
@@ -57,7 +70,9 @@ void ThreadPool::WorkerLoop(int index) {
       CpuRelax();
       // Check the clock only now and then: it costs more than a pause.
       if (++polls % 256 == 0 && std::chrono::steady_clock::now() > spin_until) {
-        generation_.wait(seen, std::memory_order_acquire);
+        sleepers_.fetch_add(1, std::memory_order_seq_cst);
+        generation_.wait(seen, std::memory_order_seq_cst);
+        sleepers_.fetch_sub(1, std::memory_order_relaxed);
       }
     }
     seen = now_gen;

@@ -35,6 +35,7 @@ class ThreadPool {
   // Bumped once per Run; workers wait for it to change. Odd/even has no meaning.
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> pending_{0};
+  std::atomic<int> sleepers_{0};  // workers blocked (or about to block) in generation_.wait
   std::atomic<bool> stop_{false};
   const absl::FunctionRef<void(int)>* task_ = nullptr;  // valid while pending_ > 0
 };

@@ -102,6 +102,10 @@ float Dot(const float* a, const float* b, int64_t n) {
 // model.md §7b over the cached latent: q̃ = W_UKᵀ q_nope; z_t = scale·(q̃·KV[t] + q_pe·PE[t]) +
 // mask (causal: t <= start + s); ō = Σ_t softmax(z)_t KV[t]; o = W_UV ō.
 EvalResult MlaDecodeAttention(const EvalArgs& a) {
+  if (a.fast != nullptr) {
+    EvalResult fast = FastMlaDecodeAttention(a);
+    if (fast.ok() || fast.status().code() != absl::StatusCode::kUnimplemented) return fast;
+  }
   const Tensor& qn = *a.in[0];
   const Tensor& qp = *a.in[1];
   const Tensor& kv = *a.in[2];

@@ -1,7 +1,10 @@
 // Interpreter: matrix products, dequantization and embedding lookup.
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 #include "numerics/fp8_block.h"
 #include "numerics/nvfp4.h"
+#include "numerics/scalar_formats.h"
 #include "runtime/interp/eval_ops.h"
 #include "runtime/interp/kernels_linear.h"
 
@@ -10,14 +13,33 @@ namespace {
 
 using ir::OpCode;
 
-// y[M,N] = x[M,K] · w[N,K]ᵀ.
-Tensor LinearRows(const Tensor& x, const std::vector<float>& w, int64_t n) {
+// The float32 values of a dense weight read in place (`raw`), widened exactly.
+std::vector<float> WidenRaw(const Tensor& w, int64_t begin, int64_t count) {
+  std::vector<float> out(static_cast<size_t>(count));
+  for (int64_t j = 0; j < count; ++j) {
+    uint16_t bits;
+    std::memcpy(&bits, w.raw + 2 * (begin + j), 2);
+    out[j] = numerics::Bf16ToFloat(bits);
+  }
+  return out;
+}
+
+// y[M,N] = x[M,K] · w[N,K]ᵀ. A weight read in place goes through `fast` (else it is widened
+// for this call only).
+Tensor LinearRows(const Tensor& x, const Tensor& w, FastLinear* fast) {
+  const int64_t n = w.shape[0];
   int64_t k = x.shape.back();
   int64_t m = k == 0 ? 0 : x.numel() / k;
   std::vector<int64_t> shape = x.shape;
   shape.back() = n;
   Tensor y = Tensor::Float(shape);
-  ref::Linear(x.f.data(), w.data(), m, k, n, y.f.data());
+  if (w.raw != nullptr) {
+    if (fast != nullptr && fast->RunDense(w.dtype, w.raw, n, k, x.f.data(), m, y.f.data())) return y;
+    std::vector<float> wide = WidenRaw(w, 0, n * k);
+    ref::Linear(x.f.data(), wide.data(), m, k, n, y.f.data());
+    return y;
+  }
+  ref::Linear(x.f.data(), w.f.data(), m, k, n, y.f.data());
   return y;
 }
 
@@ -75,6 +97,13 @@ absl::Status LinearWithMatrix(const Tensor& w, int64_t index, const float* x, in
     ref::Linear(x, d->data(), m, k, n, y);
     return absl::OkStatus();
   }
+  if (w.raw != nullptr) {
+    const uint8_t* matrix = w.raw + index * n * k * 2;
+    if (fast != nullptr && fast->RunDense(w.dtype, matrix, n, k, x, m, y)) return absl::OkStatus();
+    std::vector<float> wide = WidenRaw(w, index * n * k, n * k);
+    ref::Linear(x, wide.data(), m, k, n, y);
+    return absl::OkStatus();
+  }
   ref::Linear(x, w.f.data() + index * n * k, m, k, n, y);
   return absl::OkStatus();
 }
@@ -83,7 +112,7 @@ EvalResult EvalLinearOp(const EvalArgs& a) {
   const auto& in = a.in;
   switch (a.op.code()) {
     case OpCode::kMatmul:
-      return std::vector<Tensor>{LinearRows(*in[0], in[1]->f, in[1]->shape[0])};
+      return std::vector<Tensor>{LinearRows(*in[0], *in[1], a.fast)};
     case OpCode::kQuantizedMatmul: {
       const Tensor& x = *in[0];
       int64_t k = x.shape.back(), m = k == 0 ? 0 : x.numel() / k;
@@ -117,7 +146,12 @@ EvalResult EvalLinearOp(const EvalArgs& a) {
         if (id < 0 || id >= vocab) {
           return absl::OutOfRangeError(absl::StrCat("token id ", id, " is outside the vocabulary [0, ", vocab, ")"));
         }
-        std::copy_n(table.f.begin() + id * dim, dim, y.f.begin() + t * dim);
+        if (table.raw != nullptr) {
+          std::vector<float> row = WidenRaw(table, id * dim, dim);
+          std::copy(row.begin(), row.end(), y.f.begin() + t * dim);
+        } else {
+          std::copy_n(table.f.begin() + id * dim, dim, y.f.begin() + t * dim);
+        }
       }
       return std::vector<Tensor>{std::move(y)};
     }

@@ -6,12 +6,20 @@
 
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "ir/module.h"
 #include "runtime/interp/fast_linear.h"
 #include "runtime/interp/tensor.h"
 
 namespace dsc::runtime {
+
+// Forms of constant weights that fast paths derive once per engine (made on first use, on the
+// interpreter's thread), keyed by the address of the source weight's first part.
+struct DerivedWeights {
+  // MLA W_UK transposed per head as exact e2m1·e4m3 products in BF16 (see eval_mla_fast.cc).
+  absl::flat_hash_map<const void*, std::vector<uint16_t>> bf16;
+};
 
 struct EvalArgs {
   const ir::Operation& op;
@@ -20,6 +28,7 @@ struct EvalArgs {
   // Result shapes with the symbols bound.
   std::vector<std::vector<int64_t>> result_shapes;
   FastLinear* fast = nullptr;  // compiled kernels for quantized products, if the engine has any
+  DerivedWeights* derived = nullptr;  // with `fast`: the engine's derived weights
 };
 
 using EvalResult = absl::StatusOr<std::vector<Tensor>>;
@@ -31,6 +40,10 @@ EvalResult EvalNormOp(const EvalArgs& a);         // rms_norm, layer_norm, softm
 EvalResult EvalShapeOp(const EvalArgs& a);        // reshape ... positions
 EvalResult EvalModelOp(const EvalArgs& a);        // rope_freqs ... moe_gate
 EvalResult EvalFusedOp(const EvalArgs& a);        // literal ... moe_grouped (ops passes produce)
+
+// mla_decode_attention through the fast engine's kernels (eval_mla_fast.cc); Unimplemented
+// when the engine has none that fit (the caller then runs the reference).
+EvalResult FastMlaDecodeAttention(const EvalArgs& a);
 
 // y[m, n] = x[m, k] · W[index]ᵀ for matrix `index` of a weight [..., n, k] (quantized or plain):
 // through `fast` when it has a kernel, else dequantized exactly and multiplied by ref::Linear.

@@ -1,13 +1,15 @@
-// An optional accelerator for the interpreter's products with quantized weights: an engine
-// that has compiled kernels for some (format, m, n, k) supplies them here (the JIT does, through
-// the C ABI of runtime/kernel_abi.h); everything else stays on the reference path.
+// An optional accelerator for the interpreter's products: an engine that has compiled kernels
+// for some (format, m, n, k) supplies them here (the JIT does, through the C ABI of
+// runtime/kernel_abi.h); everything else stays on the reference path.
 #ifndef DSC_RUNTIME_INTERP_FAST_LINEAR_H_
 #define DSC_RUNTIME_INTERP_FAST_LINEAR_H_
 
 #include <cstdint>
 
 #include "absl/status/status.h"
+#include "ir/dtype.h"
 #include "runtime/interp/tensor.h"
+#include "runtime/thread_pool.h"
 
 namespace dsc::runtime {
 
@@ -18,6 +20,26 @@ class FastLinear {
   // Returns false (touching nothing) when no kernel fits; the caller then uses the reference.
   virtual bool Run(const QuantView& w, int64_t index, int64_t n, int64_t k, const float* x, int64_t m,
                    float* y) = 0;
+
+  // The same for a dense row-major matrix W [n, k] of `dtype` read in place at `w` (BF16 weights
+  // straight from the mmapped checkpoint: half the bytes of a widened float32 copy).
+  virtual bool RunDense(ir::DType dtype, const uint8_t* w, int64_t n, int64_t k, const float* x, int64_t m,
+                        float* y) {
+    return false;
+  }
+
+  // For callers that split their own work over pool(): only outputs j in [row_begin, row_end)
+  // of y[m, n] (row i at y + i·n), computed on the calling thread, which is pool() task
+  // `thread`. The weight is matrix `index` of `quant` when quant != nullptr, else the dense
+  // `dtype` matrix at `dense`. Returns false (touching nothing) when no kernel fits.
+  virtual bool RunRows(const QuantView* quant, int64_t index, ir::DType dtype, const uint8_t* dense, int64_t n,
+                       int64_t k, const float* x, int64_t m, float* y, int64_t row_begin, int64_t row_end,
+                       int thread) {
+    return false;
+  }
+
+  // The engine's threads (nullptr: run everything on the calling thread).
+  virtual ThreadPool* pool() { return nullptr; }
 };
 
 }  // namespace dsc::runtime

@@ -58,6 +58,23 @@ std::unique_ptr<SequenceState> Interpreter::NewSequence() const {
   return state;
 }
 
+void Interpreter::FindInPlaceConstants() {
+  absl::flat_hash_set<const ir::Value*> other_uses;
+  for (const auto& f : module_.functions()) {
+    for (const auto& op : f->ops()) {
+      for (int i = 0; i < op->num_operands(); ++i) {
+        const ir::Value* v = op->operand(i);
+        if (v->kind() != ir::Value::Kind::kConstant) continue;
+        const bool reads_in_place = (op->code() == OpCode::kMatmul && i == 1) ||
+                                    (op->code() == OpCode::kEmbedding && i == 0);
+        (reads_in_place ? in_place_ : other_uses).insert(v);
+      }
+    }
+  }
+  for (const ir::Value* v : other_uses) in_place_.erase(v);
+  in_place_known_ = true;
+}
+
 absl::StatusOr<const Tensor*> Interpreter::Constant(const ir::Value* c) {
   auto it = constants_.find(c);
   if (it != constants_.end()) return &it->second;
@@ -69,9 +86,13 @@ absl::StatusOr<const Tensor*> Interpreter::Constant(const ir::Value* c) {
     if (!p.ok()) return p.status();
     parts.push_back(*p);
   }
+  if (fast_ != nullptr && !in_place_known_) FindInPlaceConstants();
   if (c->type().is_quantized()) {
     t.quantized = true;
     t.quant = QuantView{c->type().format(), std::move(parts)};
+  } else if (fast_ != nullptr && parts.size() == 1 && c->type().dtype() == DType::kBF16 && in_place_.contains(c)) {
+    t.dtype = DType::kBF16;
+    t.raw = parts[0];
   } else {
     t.dtype = c->type().dtype();
     int64_t per_part = t.numel() / static_cast<int64_t>(parts.size());
@@ -124,7 +145,7 @@ absl::StatusOr<std::vector<Tensor>> Interpreter::RunFunction(const ir::Function&
       }
     }
     ObservedOp observed(observer_, f, op, in, symbols);  // profiling hook; no-op when unset
-    EvalArgs a{op, in, symbols, {}, fast_};
+    EvalArgs a{op, in, symbols, {}, fast_, fast_ != nullptr ? &derived_ : nullptr};
     for (int r = 0; r < op.num_results(); ++r) {
       absl::StatusOr<std::vector<int64_t>> shape = op.result(r)->type().shape().Evaluate(symbols);
       if (!shape.ok()) return shape.status();

@@ -9,8 +9,10 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "ir/module.h"
+#include "runtime/interp/eval_ops.h"
 #include "runtime/interp/fast_linear.h"
 #include "runtime/interp/op_observer.h"
 #include "runtime/interp/tensor.h"
@@ -47,6 +49,7 @@ class Interpreter {
                                                   std::vector<Tensor> args, SequenceState* state);
   // Decoded constant (cached): plain tensors widened to f32, quantized ones as packed views.
   absl::StatusOr<const Tensor*> Constant(const ir::Value* c);
+  void FindInPlaceConstants();
   absl::StatusOr<Tensor> RunMoeExperts(const ir::Operation& op, const std::vector<const Tensor*>& in,
                                        SequenceState* state);
   static Tensor ExpertSlice(const Tensor& w, int64_t e);
@@ -56,6 +59,11 @@ class Interpreter {
   FastLinear* fast_ = nullptr;
   OpObserver* observer_ = nullptr;
   absl::flat_hash_map<const ir::Value*, Tensor> constants_;
+  // With fast_: BF16 constants every use of which reads them in place (matmul weights,
+  // embedding tables), found on the first Constant call; these are never widened to f32.
+  bool in_place_known_ = false;
+  absl::flat_hash_set<const ir::Value*> in_place_;
+  DerivedWeights derived_;
 };
 
 }  // namespace dsc::runtime

@@ -23,6 +23,9 @@ struct Tensor {
   std::vector<int64_t> i;        // integer and bool dtypes
   bool quantized = false;        // then `quant` holds the packed weight; f and i are empty
   QuantView quant;
+  // A dense constant read in place (fast engines only, for the ops that take it: matmul weights,
+  // embedding tables): numel() elements of `dtype` at `raw`, row-major; f and i are empty.
+  const uint8_t* raw = nullptr;
 
   int64_t numel() const {
     int64_t n = 1;

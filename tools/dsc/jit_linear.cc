@@ -2,6 +2,7 @@
 #include "tools/dsc/jit_linear.h"
 
 #include <cstring>
+#include <tuple>
 #include <iostream>
 
 #include "codegen/linear_kernels.h"
@@ -45,25 +46,51 @@ std::tuple<int, int64_t, int64_t, int64_t> JitLinear::Key(const codegen::LinearK
                          spec.n, spec.k);
 }
 
+std::optional<codegen::LinearKernelSpec> JitLinear::DenseSpecFor(ir::DType dtype, int64_t m, int64_t n, int64_t k) {
+  if (dtype != ir::DType::kBF16 || m < 1 || m > 8) return std::nullopt;
+  codegen::LinearKernelSpec spec;
+  spec.kind = codegen::LinearKernelKind::kBf16Gemv;
+  spec.m = m;
+  spec.n = n;
+  spec.k = k;
+  return spec;
+}
+
 // Over-approximates (a kernel no product ends up using costs only compile time and disk);
 // a kernel missing here would make an artifact run that product on the reference path.
 std::vector<codegen::LinearKernelSpec> JitLinear::RequiredKernels(const ir::Module& module) {
   std::map<std::tuple<int, int64_t, int64_t, int64_t>, codegen::LinearKernelSpec> specs;
+  auto add = [&](const std::optional<codegen::LinearKernelSpec>& spec) {
+    if (spec && codegen::ValidateSpec(*spec).ok()) specs.emplace(Key(*spec), *spec);
+  };
+  auto static_dims = [](const ir::Type& type, int64_t* n, int64_t* k) {
+    if (type.rank() < 2 || !type.shape().at(-2).is_static() || !type.shape().at(-1).is_static()) return false;
+    *n = type.shape().at(-2).offset();
+    *k = type.shape().at(-1).offset();
+    return true;
+  };
   for (const auto& function : module.functions()) {
     for (const auto& op : function->ops()) {
       // Dequantized weights and embedding tables are not multiplied by a kernel.
       if (op->code() == ir::OpCode::kDequantize || op->code() == ir::OpCode::kEmbedding) continue;
       for (const ir::Value* v : op->operands()) {
-        const ir::Type& type = v->type();
-        if (!type.is_quantized() || type.rank() < 2) continue;
-        const ir::Dim& n = type.shape().at(-2);
-        const ir::Dim& k = type.shape().at(-1);
-        if (!n.is_static() || !k.is_static()) continue;
-        // GEMVs for m = 1..8; 9 stands for every larger m (one GEMM per shape).
-        for (int64_t m = 1; m <= 9; ++m) {
-          if (std::optional<codegen::LinearKernelSpec> spec = SpecFor(type.format(), m, n.offset(), k.offset())) {
-            specs.emplace(Key(*spec), *spec);
-          }
+        int64_t n = 0, k = 0;
+        if (!static_dims(v->type(), &n, &k)) continue;
+        if (v->type().is_quantized()) {
+          // Run: GEMVs for m = 1..8; 9 stands for every larger m (one GEMM per shape).
+          for (int64_t m = 1; m <= 9; ++m) add(MapSpec(v->type().format(), m, n, k));
+        } else if (v->kind() == ir::Value::Kind::kConstant) {
+          // RunDense: dense weights read in place (blocks of up to 8 rows).
+          for (int64_t m = 1; m <= 8; ++m) add(DenseSpecFor(v->type().dtype(), m, n, k));
+        }
+      }
+      // The fast MLA decode path's q̃ = W_UKᵀ q_nope: a BF16 GEMV of [R, d_n] per head
+      // (runtime/interp/eval_mla_fast.cc), R = kv's columns, d_n = q_nope's last dim.
+      if (op->code() == ir::OpCode::kMlaDecodeAttention && op->num_operands() >= 3) {
+        const ir::Shape& q = op->operand(0)->type().shape();
+        const ir::Shape& kv = op->operand(2)->type().shape();
+        if (q.rank() == 3 && kv.rank() == 2 && q.at(2).is_static() && kv.at(1).is_static()) {
+          add(DenseSpecFor(ir::DType::kBF16, 1, kv.at(1).offset(), q.at(2).offset()));
         }
       }
     }
@@ -74,12 +101,25 @@ std::vector<codegen::LinearKernelSpec> JitLinear::RequiredKernels(const ir::Modu
 }
 
 void JitLinear::Preload(const codegen::LinearKernelSpec& spec, const dsc_linear_kernel& kernel) {
+  std::lock_guard<std::mutex> lock(mu_);
   kernels_[Key(spec)] = std::make_unique<dsc_linear_kernel>(kernel);
 }
 
 const dsc_linear_kernel* JitLinear::Kernel(ir::QuantFormat format, int64_t m, int64_t n, int64_t k) {
   std::optional<codegen::LinearKernelSpec> spec = MapSpec(format, m, n, k);
   if (!spec) return nullptr;
+  return KernelFor(*spec);
+}
+
+// Dense weights: BF16 GEMV for m <= 8 (RunDense splits larger m into blocks of 8).
+const dsc_linear_kernel* JitLinear::DenseKernel(ir::DType dtype, int64_t m, int64_t n, int64_t k) {
+  std::optional<codegen::LinearKernelSpec> spec = DenseSpecFor(dtype, m, n, k);
+  return spec ? KernelFor(*spec) : nullptr;
+}
+
+const dsc_linear_kernel* JitLinear::KernelFor(const codegen::LinearKernelSpec& spec_in) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const codegen::LinearKernelSpec* spec = &spec_in;
   auto key = Key(*spec);
   auto it = kernels_.find(key);
   if (it != kernels_.end()) return it->second.get();
@@ -124,6 +164,61 @@ bool JitLinear::Run(const runtime::QuantView& w, int64_t index, int64_t n, int64
     args.w_scale = p[1];
   }
   runtime::RunLinear(pool_, scratch_, *kernel, args);
+  return true;
+}
+
+void JitLinear::SetWeight(const runtime::QuantView* quant, int64_t index, const uint8_t* dense, dsc_linear_args* args) {
+  if (quant == nullptr) {
+    args->w = dense;
+  } else if (quant->format == ir::QuantFormat::kNvfp4) {
+    const uint8_t* const* p = &quant->parts[3 * index];
+    args->w = p[0];
+    args->w_scale = p[1];
+    std::memcpy(&args->w_global_scale, p[2], sizeof(float));
+  } else {
+    const uint8_t* const* p = &quant->parts[2 * index];
+    args->w = p[0];
+    args->w_scale = p[1];
+  }
+}
+
+bool JitLinear::RunDense(ir::DType dtype, const uint8_t* w, int64_t n, int64_t k, const float* x, int64_t m,
+                         float* y) {
+  if (m <= 0 || DenseKernel(dtype, std::min<int64_t>(m, 8), n, k) == nullptr) return false;
+  // Blocks of up to 8 activation rows (prefill re-reads the matrix once per block).
+  for (int64_t i = 0; i < m; i += 8) {
+    const int64_t rows = std::min<int64_t>(8, m - i);
+    const dsc_linear_kernel* kernel = DenseKernel(dtype, rows, n, k);
+    if (kernel == nullptr) return false;  // only if compiling the tail block failed: y is then redone
+    dsc_linear_args args = {};
+    args.x = x + i * k;
+    args.y = y + i * n;
+    args.m = rows;
+    args.ldx = k;
+    args.ldy = n;
+    args.w = w;
+    runtime::RunLinear(pool_, scratch_, *kernel, args);
+  }
+  return true;
+}
+
+bool JitLinear::RunRows(const runtime::QuantView* quant, int64_t index, ir::DType dtype, const uint8_t* dense,
+                        int64_t n, int64_t k, const float* x, int64_t m, float* y, int64_t row_begin, int64_t row_end,
+                        int thread) {
+  if (m <= 0 || m > 8 || thread < 0 || thread >= pool_.size()) return false;
+  const dsc_linear_kernel* kernel = quant != nullptr ? Kernel(quant->format, m, n, k) : DenseKernel(dtype, m, n, k);
+  if (kernel == nullptr || kernel->info.m_static != m) return false;
+  dsc_linear_args args = {};
+  args.x = x;
+  args.y = y;
+  args.m = m;
+  args.ldx = k;
+  args.ldy = n;
+  SetWeight(quant, index, dense, &args);
+  args.row_begin = row_begin;
+  args.row_end = row_end;
+  args.scratch = scratch_.Get(thread, dsc_kernel_scratch_bytes(&kernel->info, m));
+  if (row_begin < row_end) kernel->fn(&args);
   return true;
 }
 

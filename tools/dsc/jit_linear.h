@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -27,12 +28,22 @@ class JitLinear : public runtime::FastLinear {
 
   bool Run(const runtime::QuantView& w, int64_t index, int64_t n, int64_t k, const float* x, int64_t m,
            float* y) override;
+  // BF16 matrices: the BF16 GEMV (m > 8 runs in blocks of 8 rows).
+  bool RunDense(ir::DType dtype, const uint8_t* w, int64_t n, int64_t k, const float* x, int64_t m,
+                float* y) override;
+  bool RunRows(const runtime::QuantView* quant, int64_t index, ir::DType dtype, const uint8_t* dense, int64_t n,
+               int64_t k, const float* x, int64_t m, float* y, int64_t row_begin, int64_t row_end,
+               int thread) override;
+  runtime::ThreadPool* pool() override { return &pool_; }
 
   // The kernel Run uses for a product with m activation rows, or nullopt (reference path).
   static std::optional<codegen::LinearKernelSpec> SpecFor(ir::QuantFormat format, int64_t m, int64_t n, int64_t k);
-  // Every kernel Run can request for the products of `module` (each quantized weight an op
-  // reads, at every m), deduplicated, in a stable order: what `dsc compile` puts in an
-  // artifact. Built from the same spec function the kernels are looked up with.
+  // The kernel RunDense / RunRows use for a dense matrix (BF16 GEMV), or nullopt.
+  static std::optional<codegen::LinearKernelSpec> DenseSpecFor(ir::DType dtype, int64_t m, int64_t n, int64_t k);
+  // Every kernel Run / RunDense / RunRows can request for the products of `module` (each
+  // quantized or dense weight an op reads, at every m; the fast MLA path's BF16 W_UKᵀ),
+  // deduplicated, in a stable order: what `dsc compile` puts in an artifact. Built from the
+  // same spec functions the kernels are looked up with.
   static std::vector<codegen::LinearKernelSpec> RequiredKernels(const ir::Module& module);
 
   // Artifacts: installs a kernel loaded from an object file for `spec`.
@@ -51,6 +62,11 @@ class JitLinear : public runtime::FastLinear {
   JitLinear(std::unique_ptr<codegen::Jit> jit, int threads)
       : jit_(std::move(jit)), pool_(threads), scratch_(threads) {}
   const dsc_linear_kernel* Kernel(ir::QuantFormat format, int64_t m, int64_t n, int64_t k);
+  const dsc_linear_kernel* DenseKernel(ir::DType dtype, int64_t m, int64_t n, int64_t k);
+  // Compiles (or finds) the kernel of `spec`; nullptr when it cannot be had.
+  const dsc_linear_kernel* KernelFor(const codegen::LinearKernelSpec& spec);
+  // Fills the weight fields of `args` for a quantized or dense matrix.
+  static void SetWeight(const runtime::QuantView* quant, int64_t index, const uint8_t* dense, dsc_linear_args* args);
   static std::tuple<int, int64_t, int64_t, int64_t> Key(const codegen::LinearKernelSpec& spec);
 
   std::unique_ptr<codegen::Jit> jit_;
@@ -60,6 +76,7 @@ class JitLinear : public runtime::FastLinear {
   absl::Status error_;
   bool codegen_enabled_ = true;
   int missing_kernels_ = 0;
+  std::mutex mu_;  // kernels_: RunRows may look kernels up from pool threads
 };
 
 }  // namespace dsc::cli

@@ -1,0 +1,133 @@
+// mla_decode_attention for fast engines: the same math as the reference (eval_fused.cc,
+// model.md §7b) without dequantizing the whole NVFP4 W_KVB to float32 on every call.
+//
+// W_KVB [H·(d_n + d_v), R] holds, per head, W_UK (d_n rows) then W_UV (d_v rows).
+//   - o = W_UV ō is a GEMV over a contiguous row range of W_KVB: the engine's NVFP4 kernel on
+//     those rows, reading the checkpoint bytes in place.
+//   - q̃ = W_UKᵀ q_nope is a transposed product. Its matrix is derived once per engine: W_UK
+//     of every head transposed to [R, d_n] as the exact products e2m1 · e4m3 (a 6-bit
+//     significand, exact in BF16) — then q̃ = global · (that · q_nope) is a BF16 GEMV.
+// Heads are split over the engine's threads; each runs its kernels on its own thread.
+// Differs from the reference only in summation order and in applying the per-tensor scale
+// once per sum instead of once per weight (float32 roundings).
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "numerics/scalar_formats.h"
+#include "runtime/cpu_kernels.h"
+#include "runtime/interp/eval_ops.h"
+
+namespace dsc::runtime {
+namespace {
+
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+// W_UK of every head as [H, R, d_n] BF16 bits of e2m1 · e4m3 (without the global scale).
+std::vector<uint16_t> TransposedUk(const QuantView& w, int64_t h, int64_t dn, int64_t dv, int64_t rank) {
+  const uint8_t* codes = w.parts[0];
+  const uint8_t* scales = w.parts[1];
+  std::vector<uint16_t> out(static_cast<size_t>(h * rank * dn));
+  for (int64_t hh = 0; hh < h; ++hh) {
+    for (int64_t j = 0; j < dn; ++j) {
+      const int64_t row = hh * (dn + dv) + j;
+      for (int64_t c = 0; c < rank; ++c) {
+        const uint8_t byte = codes[row * (rank / 2) + c / 2];
+        const float e2m1 = numerics::DecodeE2m1(c % 2 == 0 ? byte & 0xF : byte >> 4);
+        const float value = e2m1 * numerics::DecodeE4m3(scales[row * (rank / 16) + c / 16]);  // exact
+        out[(hh * rank + c) * dn + j] = numerics::FloatToBf16(value);                      // exact
+      }
+    }
+  }
+  return out;
+}
+
+float Dot(const float* a, const float* b, int64_t n) {
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+}  // namespace
+
+EvalResult FastMlaDecodeAttention(const EvalArgs& a) {
+  const Tensor& w = *a.in[4];
+  FastLinear* fast = a.fast;
+  if (fast == nullptr || a.derived == nullptr || fast->pool() == nullptr || !w.quantized ||
+      w.quant.format != ir::QuantFormat::kNvfp4 || w.quant.parts.size() != 3) {
+    return absl::UnimplementedError("no fast MLA path");
+  }
+  const Tensor& qn = *a.in[0];
+  const Tensor& qp = *a.in[1];
+  const Tensor& kv = *a.in[2];
+  const Tensor& pe = *a.in[3];
+  const Tensor* mask = a.in.size() == 6 ? a.in[5] : nullptr;
+  const int64_t s = qn.shape[0], h = qn.shape[1], dn = qn.shape[2], dr = qp.shape[2];
+  const int64_t t = kv.shape[0], rank = kv.shape[1], dv = a.result_shapes[0][2], rows = dn + dv;
+  const int64_t n = w.shape[0];
+  if (rank % 16 != 0 || n != h * rows || w.shape[1] != rank) return absl::UnimplementedError("no fast MLA path");
+  const float scale = static_cast<float>(ir::GetFloat(a.op.attrs(), "scale"));
+  const bool causal = ir::GetBool(a.op.attrs(), "causal");
+  absl::StatusOr<int64_t> start = ir::GetDim(a.op.attrs(), "start").Evaluate(a.symbols);
+  if (!start.ok()) return start.status();
+  float global;
+  std::memcpy(&global, w.quant.parts[2], sizeof(float));
+
+  auto it = a.derived->bf16.find(w.quant.parts[0]);
+  if (it == a.derived->bf16.end()) {
+    it = a.derived->bf16.emplace(w.quant.parts[0], TransposedUk(w.quant, h, dn, dv, rank)).first;
+  }
+  const std::vector<uint16_t>& uk_t = it->second;
+  const auto* uk_bytes = reinterpret_cast<const uint8_t*>(uk_t.data());
+  // Both kernels must exist before the heads are split (RunRows with an empty range probes).
+  if (!fast->RunRows(nullptr, 0, ir::DType::kBF16, uk_bytes, rank, dn, qn.f.data(), 1, nullptr, 0, 0, 0) ||
+      !fast->RunRows(&w.quant, 0, ir::DType::kF32, nullptr, n, rank, qn.f.data(), 1, nullptr, 0, 0, 0)) {
+    return absl::UnimplementedError("no kernels for the fast MLA path");
+  }
+
+  Tensor o = Tensor::Float(a.result_shapes[0]);
+  ThreadPool& pool = *fast->pool();
+  const int64_t tasks = s * h;
+  pool.Run([&](int thread) {
+    auto [begin, end] = SplitRows(tasks, pool.size(), thread, 1);
+    thread_local std::vector<float> ql, ol, z, y;
+    ql.resize(rank);
+    ol.resize(rank);
+    z.resize(t);
+    y.resize(n);
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t i = task / h, hh = task % h;
+      const float* q_nope = qn.f.data() + (i * h + hh) * dn;
+      const float* q_pe = qp.f.data() + (i * h + hh) * dr;
+      fast->RunRows(nullptr, 0, ir::DType::kBF16, uk_bytes + hh * rank * dn * 2, rank, dn, q_nope, 1, ql.data(), 0,
+                    rank, thread);
+      for (int64_t c = 0; c < rank; ++c) ql[c] *= global;
+      float zmax = kNegInf;
+      for (int64_t j = 0; j < t; ++j) {
+        z[j] = scale * (Dot(ql.data(), kv.f.data() + j * rank, rank) + Dot(q_pe, pe.f.data() + j * dr, dr)) +
+               (mask != nullptr ? mask->f[i * t + j] : 0.0f);
+        if (causal && j > *start + i) z[j] = kNegInf;
+        zmax = std::max(zmax, z[j]);
+      }
+      float sum = 0.0f;
+      for (int64_t j = 0; j < t; ++j) {
+        z[j] = z[j] == kNegInf ? 0.0f : std::exp(z[j] - zmax);
+        sum += z[j];
+      }
+      std::fill(ol.begin(), ol.end(), 0.0f);
+      for (int64_t j = 0; j < t; ++j) {
+        const float p = z[j] / sum;
+        if (p == 0.0f) continue;
+        const float* row = kv.f.data() + j * rank;
+        for (int64_t c = 0; c < rank; ++c) ol[c] += p * row[c];
+      }
+      const int64_t first = hh * rows + dn;
+      fast->RunRows(&w.quant, 0, ir::DType::kF32, nullptr, n, rank, ol.data(), 1, y.data(), first, first + dv, thread);
+      std::copy_n(y.begin() + first, dv, o.f.begin() + (i * h + hh) * dv);
+    }
+  });
+  return std::vector<Tensor>{std::move(o)};
+}
+
+}  // namespace dsc::runtime
