@@ -97,6 +97,13 @@ int RunPerplexity(const Args& args) {
   runtime::ModelRunner& runner = *(*engine)->runner;
   const int64_t vocab = runner.vocab_size();
   const int32_t bos_id = static_cast<int32_t>((*engine)->model.config.bos_token_id);
+  // Checked before the bar is drawn, so that the message is not printed over it.
+  for (int64_t i = 0; i < windows * ctx; ++i) {
+    if ((*ids)[i] >= vocab && !(bos && i % ctx == 0)) {  // --bos replaces each window's first id
+      return ReportError("perplexity", absl::InvalidArgumentError(absl::StrCat(
+                                           "token id ", (*ids)[i], " is outside the vocabulary of ", vocab)));
+    }
+  }
   double total = 0;
   int64_t predictions = 0;
   std::vector<double> window_nll;
@@ -108,9 +115,6 @@ int RunPerplexity(const Args& args) {
   for (int64_t w = 0; w < windows; ++w) {
     std::vector<int32_t> window(ids->begin() + w * ctx, ids->begin() + (w + 1) * ctx);
     if (bos) window[0] = bos_id;
-    for (int32_t id : window) {
-      if (id >= vocab) return ReportError("perplexity", absl::InvalidArgumentError(absl::StrCat("token id ", id, " is outside the vocabulary of ", vocab)));
-    }
     std::unique_ptr<runtime::SequenceState> state = runner.NewSequence();
     const auto start = std::chrono::steady_clock::now();
     absl::StatusOr<runtime::Tensor> logits = runner.Forward(state.get(), window, 0);
