@@ -16,6 +16,7 @@
 #include "frontend/tokenizer/utf8.h"
 #include "nlohmann/json.hpp"
 #include "runtime/generator.h"
+#include "runtime/profiler.h"
 #include "tools/dsc/commands.h"
 #include "tools/dsc/engine.h"
 
@@ -25,7 +26,7 @@ namespace {
 struct RunFlags {
   ModelFlags model;
   SamplingFlags sampling;
-  std::string prompt, prompt_ids, batch_file, tokenizer;
+  std::string prompt, prompt_ids, batch_file, tokenizer, profile;
   bool chat = false, think = false, print_ids = false;
 };
 
@@ -86,6 +87,7 @@ int RunRun(const Args& args) {
   parser.AddBool("--chat", &f.chat, "wrap the prompt with the chat encoding");
   parser.AddBool("--think", &f.think, "thinking mode (with --chat)");
   parser.AddString("--batch-file", "FILE", &f.batch_file, "one prompt per line, generated as a batch");
+  parser.AddString("--profile", "FILE", &f.profile, "write a Chrome trace (Perfetto) of every op: time, bytes, shapes");
   if (int rc = ParseOrExit(parser, args); rc >= 0) return rc;
   if (f.prompt.empty() && f.prompt_ids.empty() && f.batch_file.empty()) {
     return ReportError("run", absl::InvalidArgumentError("give a prompt: -p TEXT, --prompt-ids or --batch-file"));
@@ -137,9 +139,18 @@ int RunRun(const Args& args) {
     if (stream) std::cout << decoder->Push(token) << std::flush;
     return f.sampling.stop.empty() || texts[index].find(f.sampling.stop) == std::string::npos;
   };
+  std::unique_ptr<runtime::Profiler> profiler;
+  if (!f.profile.empty()) {
+    profiler = std::make_unique<runtime::Profiler>(runtime::Profiler::Options{.record_shapes = true});
+    (*engine)->interpreter->set_observer(profiler.get());
+  }
   runtime::GenerationStats stats;
   absl::StatusOr<std::vector<std::vector<int32_t>>> out = runtime::Generate(runner, prompts, params, on_token, &stats);
   if (!out.ok()) return ReportError("run", out.status());
+  if (profiler) {
+    (*engine)->interpreter->set_observer(nullptr);
+    if (absl::Status s = profiler->WriteChromeTrace(f.profile); !s.ok()) return ReportError("run", s);
+  }
   if (stream) std::cout << decoder->Finish() << "\n";
   if (!f.batch_file.empty()) {
     for (size_t i = 0; i < out->size(); ++i) {
