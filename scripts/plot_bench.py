@@ -15,6 +15,8 @@ import sys
 from xml.sax.saxutils import escape
 
 WIDTH, HEIGHT = 980, 420
+# bench/nvfp4_gemv_bench.cc kShapes (N x K), indexed by the first benchmark argument.
+SHAPES = ["2048x7168", "7168x2048", "1536x7168", "24576x1536"]
 PANEL_TOP, PANEL_BOTTOM = 60, 330
 
 
@@ -29,7 +31,13 @@ def gemv_bars(path):
         name = b["name"]
         if not re.match(r"BM_(Nvfp4|Fp8)Gemv/", name):
             continue
-        label = b.get("label") or name.split("/min_time")[0].replace("BM_", "")
+        args = name.split("/min_time")[0].split("/")[1:]
+        kind = "nvfp4" if name.startswith("BM_Nvfp4") else "fp8"
+        shape = SHAPES[int(args[0])] if args and args[0].isdigit() and int(args[0]) < len(SHAPES) else args[0]
+        m = args[2] if kind == "nvfp4" and len(args) > 2 else "1"
+        if m != "1":
+            continue  # decode GEMVs only (m > 1 rows are the small-batch variants)
+        label = b.get("label") or f"{kind} {shape} t={args[1] if len(args) > 1 else '?'}"
         bars.append((label, float(b["bw_frac"])))
     return bars
 
