@@ -10,6 +10,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/status/statusor.h"
 #include "ir/module.h"
 #include "runtime/interp/eval_ops.h"
@@ -58,7 +59,9 @@ class Interpreter {
   TensorBytesFn bytes_;
   FastLinear* fast_ = nullptr;
   OpObserver* observer_ = nullptr;
-  absl::flat_hash_map<const ir::Value*, Tensor> constants_;
+  // node_hash_map: Constant() hands out pointers that must survive later insertions (an op's
+  // second weight is decoded while the first one's pointer is held; a flat map rehash freed it).
+  absl::node_hash_map<const ir::Value*, Tensor> constants_;
   // With fast_: BF16 constants every use of which reads them in place (matmul weights,
   // embedding tables), found on the first Constant call; these are never widened to f32.
   bool in_place_known_ = false;
