@@ -11,6 +11,8 @@
 #include <mutex>
 #include <vector>
 
+#include "runtime/memory_bandwidth.h"
+
 namespace dsc::bench {
 
 HugeBuffer::HugeBuffer(size_t bytes, uint8_t fill) : bytes_(bytes) {
@@ -23,49 +25,8 @@ HugeBuffer::HugeBuffer(size_t bytes, uint8_t fill) : bytes_(bytes) {
 
 HugeBuffer::~HugeBuffer() { munmap(data_, bytes_); }
 
-namespace {
-
-using V64 = uint64_t __attribute__((vector_size(64), aligned(1)));
-using V32 = uint64_t __attribute__((vector_size(32), aligned(1)));
-
-__attribute__((target("avx512f"))) uint64_t SumAvx512(const uint8_t* p, size_t bytes,
-                                                      size_t prefetch) {
-  V64 a0{}, a1{}, a2{}, a3{};
-  for (size_t i = 0; i < bytes; i += 256) {
-    if (prefetch != 0) {
-      for (size_t line = 0; line < 256; line += 64) __builtin_prefetch(p + i + prefetch + line);
-    }
-    a0 += *reinterpret_cast<const V64*>(p + i);
-    a1 += *reinterpret_cast<const V64*>(p + i + 64);
-    a2 += *reinterpret_cast<const V64*>(p + i + 128);
-    a3 += *reinterpret_cast<const V64*>(p + i + 192);
-  }
-  V64 s = (a0 + a1) + (a2 + a3);
-  uint64_t r = 0;
-  for (int i = 0; i < 8; ++i) r += s[i];
-  return r;
-}
-
-__attribute__((target("avx2"))) uint64_t SumAvx2(const uint8_t* p, size_t bytes, size_t prefetch) {
-  V32 a0{}, a1{}, a2{}, a3{};
-  for (size_t i = 0; i < bytes; i += 128) {
-    if (prefetch != 0) {
-      for (size_t line = 0; line < 128; line += 64) __builtin_prefetch(p + i + prefetch + line);
-    }
-    a0 += *reinterpret_cast<const V32*>(p + i);
-    a1 += *reinterpret_cast<const V32*>(p + i + 32);
-    a2 += *reinterpret_cast<const V32*>(p + i + 64);
-    a3 += *reinterpret_cast<const V32*>(p + i + 96);
-  }
-  V32 s = (a0 + a1) + (a2 + a3);
-  return s[0] + s[1] + s[2] + s[3];
-}
-
-}  // namespace
-
 uint64_t StreamSum(const uint8_t* data, size_t bytes, size_t prefetch) {
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
-  return avx512 ? SumAvx512(data, bytes, prefetch) : SumAvx2(data, bytes, prefetch);
+  return runtime::StreamingSum(data, bytes, prefetch);  // one streaming loop for dsc bench and here
 }
 
 ReadBandwidth MeasureReadBandwidth(runtime::ThreadPool& pool, size_t bytes, int passes) {
