@@ -18,7 +18,7 @@ namespace dsc::bench {
 HugeBuffer::HugeBuffer(size_t bytes, uint8_t fill) : bytes_(bytes) {
   void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) std::abort();
-  madvise(p, bytes, MADV_HUGEPAGE);
+  if (std::getenv("DSC_BENCH_SMALL_PAGES") == nullptr) madvise(p, bytes, MADV_HUGEPAGE);
   data_ = static_cast<uint8_t*>(p);
   std::memset(data_, fill, bytes);
 }

@@ -157,6 +157,9 @@ absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(const std
     return absl::InternalError(absl::StrCat(path, ": mmap failed: ", std::strerror(errno)));
   }
   file->mapping_ = mapping;
+  // Huge pages for the weights where the kernel can map the page cache that way (a 4 KiB TLB
+  // entry per page costs the decode GEMVs ~25% of their read bandwidth). Advice only.
+  ::madvise(mapping, file->file_size_, MADV_HUGEPAGE);
   if (absl::Status s = file->Parse(static_cast<const uint8_t*>(mapping)); !s.ok()) return s;
   return file;
 }

@@ -53,18 +53,36 @@ absl::StatusOr<std::vector<std::vector<int32_t>>> Generate(ModelRunner& runner,
   }
   if (stats != nullptr) stats->prefill_seconds = Seconds(start);
   auto decode_start = std::chrono::steady_clock::now();
-  for (bool any = true; any;) {
-    any = false;
+  // Each step decodes every live sequence together (one read of the weights for all of them).
+  for (;;) {
+    std::vector<size_t> live;
+    std::vector<SequenceState*> states;
+    std::vector<int32_t> tokens;
+    std::vector<int64_t> starts;
     for (size_t i = 0; i < seqs.size(); ++i) {
+      if (!seqs[i].live) continue;
+      live.push_back(i);
+      states.push_back(seqs[i].state.get());
+      tokens.push_back(seqs[i].last);
+      starts.push_back(seqs[i].position++);
+    }
+    if (live.empty()) break;
+    absl::StatusOr<std::vector<Tensor>> logits;
+    if (live.size() == 1) {  // the plain decode function (no batching bookkeeping)
+      absl::StatusOr<Tensor> one = runner.Forward(states[0], tokens, starts[0]);
+      if (!one.ok()) return one.status();
+      logits.emplace().push_back(std::move(*one));
+    } else {
+      logits = runner.DecodeBatch(states, tokens, starts);
+    }
+    if (!logits.ok()) return logits.status();
+    for (size_t j = 0; j < live.size(); ++j) {
+      const size_t i = live[j];
       Sequence& s = seqs[i];
-      if (!s.live) continue;
-      absl::StatusOr<Tensor> logits = runner.Forward(s.state.get(), {s.last}, s.position++);
-      if (!logits.ok()) return logits.status();
-      s.last = s.sampler.Sample(logits->f);
+      s.last = s.sampler.Sample((*logits)[j].f);
       out[i].push_back(s.last);
       s.live = (on_token == nullptr || on_token(static_cast<int>(i), s.last)) && s.last != params.eos_id &&
                static_cast<int64_t>(out[i].size()) < params.max_new_tokens;
-      any = any || s.live;
     }
   }
   if (stats != nullptr) {

@@ -33,9 +33,44 @@ absl::StatusOr<Tensor> ModelRunner::Forward(SequenceState* state, absl::Span<con
       n == 1 ? engine_->Run("decode", {{"P", start}}, std::move(args), state)
              : engine_->Run("prefill", {{"S", n}, {"P", start}}, std::move(args), state);
   if (!out.ok()) return out.status();
-  // NaN/Inf logits would sample as an arbitrary token (every comparison is false), so garbage
-  // text would look like an answer: stop here instead, naming the position.
-  const Tensor& logits = (*out)[0];
+  if (absl::Status st = CheckFinite((*out)[0], tokens, start); !st.ok()) return st;
+  return std::move((*out)[0]);
+}
+
+absl::StatusOr<std::vector<Tensor>> ModelRunner::DecodeBatch(const std::vector<SequenceState*>& states,
+                                                             absl::Span<const int32_t> tokens,
+                                                             absl::Span<const int64_t> starts) {
+  const size_t n = states.size();
+  if (tokens.size() != n || starts.size() != n) {
+    return absl::InvalidArgumentError(absl::StrCat("DecodeBatch: ", n, " sequences, ", tokens.size(), " tokens, ",
+                                                   starts.size(), " positions"));
+  }
+  std::vector<ir::SymbolBindings> symbols;
+  std::vector<std::vector<Tensor>> args(n);
+  for (size_t b = 0; b < n; ++b) {
+    if (starts[b] < 0 || starts[b] + 1 > context_) {
+      return absl::OutOfRangeError(absl::StrCat("context overflow: sequence ", b, " position ", starts[b],
+                                                " exceeds the context of ", context_, " tokens"));
+    }
+    symbols.push_back({{"P", starts[b]}});
+    Tensor id = Tensor::Int({1}, ir::DType::kI32);
+    id.i[0] = tokens[b];
+    args[b].push_back(std::move(id));
+  }
+  absl::StatusOr<std::vector<std::vector<Tensor>>> out = engine_->RunBatch("decode", symbols, std::move(args), states);
+  if (!out.ok()) return out.status();
+  std::vector<Tensor> logits;
+  for (size_t b = 0; b < n; ++b) {
+    if (absl::Status st = CheckFinite((*out)[b][0], tokens.subspan(b, 1), starts[b]); !st.ok()) return st;
+    logits.push_back(std::move((*out)[b][0]));
+  }
+  return logits;
+}
+
+// NaN/Inf logits would sample as an arbitrary token (every comparison is false), so garbage
+// text would look like an answer: stop here instead, naming the position.
+absl::Status ModelRunner::CheckFinite(const Tensor& logits, absl::Span<const int32_t> tokens, int64_t start) const {
+  const int64_t n = static_cast<int64_t>(tokens.size());
   for (size_t i = 0; i < logits.f.size(); ++i) {
     if (!std::isfinite(logits.f[i])) {
       const int64_t row = std::min<int64_t>(vocab_ > 0 ? static_cast<int64_t>(i) / vocab_ : 0, n - 1);
@@ -46,7 +81,7 @@ absl::StatusOr<Tensor> ModelRunner::Forward(SequenceState* state, absl::Span<con
           "names a non-finite weight"));
     }
   }
-  return std::move((*out)[0]);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Tensor> LogitsInChunks(ModelRunner& runner, absl::Span<const int32_t> tokens, int64_t chunk) {

@@ -25,7 +25,16 @@ class ModelRunner {
   // token i). OutOfRange when the chunk does not fit the cache.
   absl::StatusOr<Tensor> Forward(SequenceState* state, absl::Span<const int32_t> tokens, int64_t start);
 
+  // One decode step of several sequences together: token b at position starts[b] of
+  // states[b]. Each weight is read once for the whole batch (Interpreter::RunBatch); returns
+  // the logits [1, vocab] of each sequence.
+  absl::StatusOr<std::vector<Tensor>> DecodeBatch(const std::vector<SequenceState*>& states,
+                                                  absl::Span<const int32_t> tokens, absl::Span<const int64_t> starts);
+
  private:
+  // DataLoss naming the position when logits [n, vocab] of tokens fed at `start` hold NaN/Inf.
+  absl::Status CheckFinite(const Tensor& logits, absl::Span<const int32_t> tokens, int64_t start) const;
+
   Interpreter* engine_;
   int64_t context_ = 0;
   int64_t vocab_ = 0;

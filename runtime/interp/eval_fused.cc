@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "runtime/interp/eval_ops.h"
+#include "runtime/interp/ffn.h"
 #include "runtime/interp/kernels_elementwise.h"
 #include "runtime/interp/kernels_linear.h"
 #include "runtime/interp/kernels_norm.h"
@@ -23,31 +24,6 @@ absl::StatusOr<std::vector<float>> Matrix(const Tensor& w, int64_t index) {
   if (w.quantized) return DequantizeMatrix(w, index);
   int64_t per = w.shape[w.shape.size() - 2] * w.shape.back();
   return std::vector<float>(w.f.begin() + index * per, w.f.begin() + (index + 1) * per);
-}
-
-// The three matrices of one SwiGLU unit F(x) = W2 · (silu(W1 · x) ⊙ (W3 · x)): matrix `index`
-// of each weight, read in place (quantized products go through `fast` when it has kernels).
-struct Ffn {
-  const Tensor *w1, *w2, *w3;
-  int64_t index = 0;
-  int64_t hidden = 0;
-  FastLinear* fast = nullptr;
-};
-
-absl::StatusOr<Ffn> FfnOf(const Tensor& w1, const Tensor& w2, const Tensor& w3, int64_t index,
-                          FastLinear* fast = nullptr) {
-  return Ffn{&w1, &w2, &w3, index, w1.shape[w1.shape.size() - 2], fast};
-}
-
-// y[m, dim] = F(x[m, dim]): matmul, matmul, swiglu, matmul — as the expert body computes it.
-absl::StatusOr<std::vector<float>> RunFfn(const Ffn& f, const float* x, int64_t m, int64_t dim) {
-  std::vector<float> gate(m * f.hidden), up(m * f.hidden), y(m * dim);
-  for (auto [w, out] : {std::pair{f.w1, gate.data()}, {f.w3, up.data()}}) {
-    if (absl::Status s = LinearWithMatrix(*w, f.index, x, m, out, f.fast); !s.ok()) return s;
-  }
-  ref::SwiGlu(gate.data(), up.data(), m * f.hidden, gate.data());
-  if (absl::Status s = LinearWithMatrix(*f.w2, f.index, gate.data(), m, y.data(), f.fast); !s.ok()) return s;
-  return y;
 }
 
 absl::Status CheckExperts(const Tensor& experts, int64_t n_experts) {
@@ -158,33 +134,51 @@ EvalResult MlaDecodeAttention(const EvalArgs& a) {
 
 // Decode form: for each token, only its selected experts run (in increasing id, accumulated
 // with the routing weight in float32), then the shared expert is added in the same sweep.
+// Several rows (a batch of sequences' decode steps) run expert by expert over the rows that
+// selected it, so an expert's weights are read once for all of them; each row still adds its
+// experts in increasing id, as alone.
 EvalResult MoeDecode(const EvalArgs& a) {
   const Tensor& x = *a.in[0];
   const Tensor& weights = *a.in[1];
   const Tensor& experts = *a.in[2];
   const int64_t rows = x.shape[0], dim = x.shape[1], k = weights.shape[1];
-  if (absl::Status st = CheckExperts(experts, a.in[3]->shape[0]); !st.ok()) return st;
-  Tensor acc = Tensor::Float(x.shape);
-  for (int64_t r = 0; r < rows; ++r) {
-    std::vector<int64_t> slots(k);
-    for (int64_t j = 0; j < k; ++j) slots[j] = r * k + j;
-    std::stable_sort(slots.begin(), slots.end(), [&](int64_t p, int64_t q) { return experts.i[p] < experts.i[q]; });
-    float* dst = acc.f.data() + r * dim;
-    for (int64_t slot : slots) {
-      absl::StatusOr<Ffn> f = FfnOf(*a.in[3], *a.in[4], *a.in[5], experts.i[slot], a.fast);
-      if (!f.ok()) return f.status();
-      absl::StatusOr<std::vector<float>> y = RunFfn(*f, x.f.data() + r * dim, 1, dim);
+  const int64_t n_experts = a.in[3]->shape[0];
+  if (absl::Status st = CheckExperts(experts, n_experts); !st.ok()) return st;
+  std::vector<std::vector<int64_t>> slots_of(n_experts);  // (row·k + j) slots routed to each expert
+  for (int64_t slot = 0; slot < rows * k; ++slot) slots_of[experts.i[slot]].push_back(slot);
+  // Every unit's input rows and output: the routed experts in increasing id, then the shared one.
+  std::vector<FfnJob> jobs;
+  std::vector<std::vector<float>> xs, ys;
+  for (int64_t e = 0; e < n_experts; ++e) {
+    const std::vector<int64_t>& slots = slots_of[e];
+    if (slots.empty()) continue;
+    const int64_t m = static_cast<int64_t>(slots.size());
+    std::vector<float>& xe = xs.emplace_back(m * dim);
+    for (int64_t p = 0; p < m; ++p) std::copy_n(x.f.begin() + (slots[p] / k) * dim, dim, xe.begin() + p * dim);
+    jobs.push_back({FfnOf(*a.in[3], *a.in[4], *a.in[5], e, a.fast), xe.data(), m, nullptr});
+  }
+  const bool shared = a.in.size() == 9;
+  if (shared) jobs.push_back({FfnOf(*a.in[6], *a.in[7], *a.in[8], 0, a.fast), x.f.data(), rows, nullptr});
+  for (FfnJob& j : jobs) j.y = ys.emplace_back(j.m * dim).data();
+  if (!RunFfnsOnPool(jobs, dim)) {
+    for (FfnJob& j : jobs) {
+      absl::StatusOr<std::vector<float>> y = RunFfn(j.ffn, j.x, j.m, dim);
       if (!y.ok()) return y.status();
-      for (int64_t c = 0; c < dim; ++c) dst[c] += (*y)[c] * weights.f[slot];
+      std::copy(y->begin(), y->end(), j.y);
     }
   }
-  if (a.in.size() == 9) {
-    absl::StatusOr<Ffn> shared = FfnOf(*a.in[6], *a.in[7], *a.in[8], 0, a.fast);
-    if (!shared.ok()) return shared.status();
-    absl::StatusOr<std::vector<float>> y = RunFfn(*shared, x.f.data(), rows, dim);
-    if (!y.ok()) return y.status();
-    ref::Add(acc.f.data(), y->data(), rows * dim, acc.f.data());
+  Tensor acc = Tensor::Float(x.shape);
+  size_t job = 0;
+  for (int64_t e = 0; e < n_experts; ++e) {
+    const std::vector<int64_t>& slots = slots_of[e];
+    if (slots.empty()) continue;
+    const float* y = jobs[job++].y;
+    for (size_t p = 0; p < slots.size(); ++p) {
+      float* dst = acc.f.data() + (slots[p] / k) * dim;
+      for (int64_t c = 0; c < dim; ++c) dst[c] += y[p * dim + c] * weights.f[slots[p]];
+    }
   }
+  if (shared) ref::Add(acc.f.data(), jobs.back().y, rows * dim, acc.f.data());
   return std::vector<Tensor>{std::move(acc)};
 }
 

@@ -112,12 +112,11 @@ absl::StatusOr<std::vector<Tensor>> Interpreter::Run(const std::string& name, co
   return RunFunction(*f, symbols, std::move(args), state);
 }
 
-absl::StatusOr<std::vector<Tensor>> Interpreter::RunFunction(const ir::Function& f, const ir::SymbolBindings& symbols,
-                                                             std::vector<Tensor> args, SequenceState* state) {
+absl::Status Interpreter::BindArguments(const ir::Function& f, const ir::SymbolBindings& symbols,
+                                        std::vector<Tensor> args, ValueMap* values) {
   if (args.size() != f.arguments().size()) {
     return absl::InvalidArgumentError(absl::StrCat("@", f.name(), " takes ", f.arguments().size(), " arguments, got ", args.size()));
   }
-  absl::flat_hash_map<const ir::Value*, Tensor> values;
   for (size_t i = 0; i < args.size(); ++i) {
     const ir::Value* arg = f.argument(static_cast<int>(i));
     if (!arg->type().is_quantized()) {
@@ -128,78 +127,109 @@ absl::StatusOr<std::vector<Tensor>> Interpreter::RunFunction(const ir::Function&
                                                        arg->type().ToString(), " under the bound symbols"));
       }
     }
-    values.emplace(arg, std::move(args[i]));
+    values->emplace(arg, std::move(args[i]));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Tensor>> Interpreter::RunFunction(const ir::Function& f, const ir::SymbolBindings& symbols,
+                                                             std::vector<Tensor> args, SequenceState* state) {
+  ValueMap values;
+  if (absl::Status st = BindArguments(f, symbols, std::move(args), &values); !st.ok()) return st;
   for (const auto& op_ptr : f.ops()) {
     const ir::Operation& op = *op_ptr;
-    std::vector<const Tensor*> in;
-    for (const ir::Value* v : op.operands()) {
-      if (v->kind() == ir::Value::Kind::kConstant) {
-        absl::StatusOr<const Tensor*> c = Constant(v);
-        if (!c.ok()) return c.status();
-        in.push_back(*c);
-      } else if (v->kind() == ir::Value::Kind::kState) {
-        in.push_back(&state->buffers.at(v));
-      } else {
-        in.push_back(&values.at(v));
-      }
+    absl::StatusOr<std::vector<const Tensor*>> in = Operands(op, values, state);
+    if (!in.ok()) return in.status();
+    if (op.code() == OpCode::kReturn) {
+      std::vector<Tensor> out;
+      for (const Tensor* t : *in) out.push_back(*t);
+      return out;
     }
-    ObservedOp observed(observer_, f, op, in, symbols);  // profiling hook; no-op when unset
-    EvalArgs a{op, in, symbols, {}, fast_, fast_ != nullptr ? &derived_ : nullptr};
-    for (int r = 0; r < op.num_results(); ++r) {
-      absl::StatusOr<std::vector<int64_t>> shape = op.result(r)->type().shape().Evaluate(symbols);
-      if (!shape.ok()) return shape.status();
-      a.result_shapes.push_back(std::move(*shape));
-    }
-    std::vector<Tensor> results;
-    switch (op.code()) {
-      case OpCode::kReturn: {
-        std::vector<Tensor> out;
-        for (const Tensor* t : in) out.push_back(*t);
-        return out;
-      }
-      case OpCode::kCacheWrite: {
-        Tensor& buf = state->buffers.at(op.operand(0));
-        const Tensor& rows = *in[1];
-        absl::StatusOr<int64_t> start = ir::GetDim(op.attrs(), "start").Evaluate(symbols);
-        if (!start.ok()) return start.status();
-        int64_t n = rows.shape[0], width = n == 0 ? 0 : rows.numel() / n;
-        if (*start < 0 || *start + n > buf.shape[0]) {
-          return absl::OutOfRangeError(absl::StrCat("context overflow: positions [", *start, ", ", *start + n,
-                                                    ") do not fit the KV cache of ", buf.shape[0], " tokens"));
-        }
-        for (int64_t j = 0; j < n * width; ++j) buf.f[*start * width + j] = StoreAs(rows.f[j], buf.dtype);
-        continue;
-      }
-      case OpCode::kCacheRead: {
-        const Tensor& buf = *in[0];
-        Tensor y = Tensor::Float(a.result_shapes[0], buf.dtype);
-        if (a.result_shapes[0][0] > buf.shape[0]) return absl::OutOfRangeError("context overflow: cache read past its capacity");
-        std::copy_n(buf.f.begin(), y.f.size(), y.f.begin());
-        results.push_back(std::move(y));
-        break;
-      }
-      case OpCode::kMoeExperts: {
-        absl::StatusOr<Tensor> y = RunMoeExperts(op, in, state);
-        if (!y.ok()) return y.status();
-        results.push_back(std::move(*y));
-        break;
-      }
-      default: {
-        EvalResult r = absl::UnimplementedError("");
-        for (auto family : {EvalLinearOp, EvalElementwiseOp, EvalNormOp, EvalShapeOp, EvalModelOp, EvalFusedOp}) {
-          r = family(a);
-          if (r.ok() || r.status().code() != absl::StatusCode::kUnimplemented) break;
-        }
-        if (!r.ok()) {
-          return absl::Status(r.status().code(), absl::StrCat("@", f.name(), ": '", std::string(op.name()), "': ", r.status().message()));
-        }
-        results = std::move(*r);
-      }
-    }
-    for (int r = 0; r < op.num_results(); ++r) values[op.result(r)] = std::move(results[r]);
+    absl::StatusOr<std::vector<std::vector<int64_t>>> shapes = ResultShapes(op, symbols);
+    if (!shapes.ok()) return shapes.status();
+    absl::StatusOr<std::vector<Tensor>> results = EvalOp(f, op, *in, symbols, std::move(*shapes), state);
+    if (!results.ok()) return results.status();
+    for (size_t r = 0; r < results->size(); ++r) values[op.result(static_cast<int>(r))] = std::move((*results)[r]);
   }
   return absl::InternalError(absl::StrCat("@", f.name(), " has no return"));
+}
+
+absl::StatusOr<std::vector<const Tensor*>> Interpreter::Operands(const ir::Operation& op, const ValueMap& values,
+                                                                  SequenceState* state) {
+  std::vector<const Tensor*> in;
+  for (const ir::Value* v : op.operands()) {
+    if (v->kind() == ir::Value::Kind::kConstant) {
+      absl::StatusOr<const Tensor*> c = Constant(v);
+      if (!c.ok()) return c.status();
+      in.push_back(*c);
+    } else if (v->kind() == ir::Value::Kind::kState) {
+      in.push_back(&state->buffers.at(v));
+    } else {
+      in.push_back(&values.at(v));
+    }
+  }
+  return in;
+}
+
+absl::StatusOr<std::vector<std::vector<int64_t>>> Interpreter::ResultShapes(const ir::Operation& op,
+                                                                           const ir::SymbolBindings& symbols) {
+  std::vector<std::vector<int64_t>> shapes;
+  for (int r = 0; r < op.num_results(); ++r) {
+    absl::StatusOr<std::vector<int64_t>> shape = op.result(r)->type().shape().Evaluate(symbols);
+    if (!shape.ok()) return shape.status();
+    shapes.push_back(std::move(*shape));
+  }
+  return shapes;
+}
+
+absl::StatusOr<std::vector<Tensor>> Interpreter::EvalOp(const ir::Function& f, const ir::Operation& op,
+                                                        const std::vector<const Tensor*>& in,
+                                                        const ir::SymbolBindings& symbols,
+                                                        std::vector<std::vector<int64_t>> result_shapes,
+                                                        SequenceState* state) {
+  ObservedOp observed(observer_, f, op, in, symbols);  // profiling hook; no-op when unset
+  EvalArgs a{op, in, symbols, std::move(result_shapes), fast_, fast_ != nullptr ? &derived_ : nullptr};
+  std::vector<Tensor> results;
+  switch (op.code()) {
+    case OpCode::kCacheWrite: {
+      Tensor& buf = state->buffers.at(op.operand(0));
+      const Tensor& rows = *in[1];
+      absl::StatusOr<int64_t> start = ir::GetDim(op.attrs(), "start").Evaluate(symbols);
+      if (!start.ok()) return start.status();
+      int64_t n = rows.shape[0], width = n == 0 ? 0 : rows.numel() / n;
+      if (*start < 0 || *start + n > buf.shape[0]) {
+        return absl::OutOfRangeError(absl::StrCat("context overflow: positions [", *start, ", ", *start + n,
+                                                  ") do not fit the KV cache of ", buf.shape[0], " tokens"));
+      }
+      for (int64_t j = 0; j < n * width; ++j) buf.f[*start * width + j] = StoreAs(rows.f[j], buf.dtype);
+      return results;
+    }
+    case OpCode::kCacheRead: {
+      const Tensor& buf = *in[0];
+      Tensor y = Tensor::Float(a.result_shapes[0], buf.dtype);
+      if (a.result_shapes[0][0] > buf.shape[0]) return absl::OutOfRangeError("context overflow: cache read past its capacity");
+      std::copy_n(buf.f.begin(), y.f.size(), y.f.begin());
+      results.push_back(std::move(y));
+      return results;
+    }
+    case OpCode::kMoeExperts: {
+      absl::StatusOr<Tensor> y = RunMoeExperts(op, in, state);
+      if (!y.ok()) return y.status();
+      results.push_back(std::move(*y));
+      return results;
+    }
+    default: {
+      EvalResult r = absl::UnimplementedError("");
+      for (auto family : {EvalLinearOp, EvalElementwiseOp, EvalNormOp, EvalShapeOp, EvalModelOp, EvalFusedOp}) {
+        r = family(a);
+        if (r.ok() || r.status().code() != absl::StatusCode::kUnimplemented) break;
+      }
+      if (!r.ok()) {
+        return absl::Status(r.status().code(), absl::StrCat("@", f.name(), ": '", std::string(op.name()), "': ", r.status().message()));
+      }
+      return std::move(*r);
+    }
+  }
 }
 
 // Generic MoE (model.md §9): for each expert in increasing id, run the body on the rows routed

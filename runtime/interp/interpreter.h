@@ -39,6 +39,17 @@ class Interpreter {
   absl::StatusOr<std::vector<Tensor>> Run(const std::string& name, const ir::SymbolBindings& symbols,
                                           std::vector<Tensor> args, SequenceState* state);
 
+  // Runs function `name` once for each of several sequences in lock step (batched decode):
+  // call b has bindings symbols[b], arguments args[b] and state states[b]. Ops that read a
+  // constant weight and treat rows as independent tokens (quantized_matmul, matmul by a weight,
+  // gate_up_swiglu, moe_decode), given one row per sequence, run once on the rows of all the
+  // sequences, so each weight is read once per step for the whole batch; every other op (KV
+  // caches, attention, positions) runs per sequence. Results per sequence, as Run returns them.
+  absl::StatusOr<std::vector<std::vector<Tensor>>> RunBatch(const std::string& name,
+                                                            const std::vector<ir::SymbolBindings>& symbols,
+                                                            std::vector<std::vector<Tensor>> args,
+                                                            const std::vector<SequenceState*>& states);
+
   const ir::Module& module() const { return module_; }
   // Compiled kernels for quantized products (not owned; nullptr = reference path only).
   void set_fast_linear(FastLinear* fast) { fast_ = fast; }
@@ -46,6 +57,24 @@ class Interpreter {
   void set_observer(OpObserver* observer) { observer_ = observer; }
 
  private:
+  using ValueMap = absl::flat_hash_map<const ir::Value*, Tensor>;
+
+  absl::Status BindArguments(const ir::Function& f, const ir::SymbolBindings& symbols, std::vector<Tensor> args,
+                             ValueMap* values);
+  // The op's operands: constants (decoded or viewed), state buffers of `state`, values.
+  absl::StatusOr<std::vector<const Tensor*>> Operands(const ir::Operation& op, const ValueMap& values,
+                                                      SequenceState* state);
+  static absl::StatusOr<std::vector<std::vector<int64_t>>> ResultShapes(const ir::Operation& op,
+                                                                        const ir::SymbolBindings& symbols);
+  // Evaluates one op (not `return`) on bound operands; cache ops act on `state`.
+  absl::StatusOr<std::vector<Tensor>> EvalOp(const ir::Function& f, const ir::Operation& op,
+                                             const std::vector<const Tensor*>& in, const ir::SymbolBindings& symbols,
+                                             std::vector<std::vector<int64_t>> result_shapes, SequenceState* state);
+  // RunBatch's shared evaluation of a weight op over one row per sequence; false (nothing
+  // done) when the op does not qualify.
+  absl::StatusOr<bool> EvalAcrossSequences(const ir::Function& f, const ir::Operation& op,
+                                           const std::vector<ir::SymbolBindings>& symbols,
+                                           std::vector<ValueMap>& values, const std::vector<SequenceState*>& states);
   absl::StatusOr<std::vector<Tensor>> RunFunction(const ir::Function& f, const ir::SymbolBindings& symbols,
                                                   std::vector<Tensor> args, SequenceState* state);
   // Decoded constant (cached): plain tensors widened to f32, quantized ones as packed views.
