@@ -27,6 +27,7 @@
 #include "passes/pipelines.h"
 #include "runtime/kernel_abi.h"
 #include "tools/dsc/jit_linear.h"
+#include "tools/dsc/progress.h"
 
 #ifndef DSC_VERSION
 #define DSC_VERSION "dev"
@@ -342,7 +343,10 @@ absl::StatusOr<CompileReport> CompileArtifact(const ModelFlags& flags, const std
 
   CompileReport report;
   json kernels = json::array();
-  for (const codegen::LinearKernelSpec& spec : JitLinear::RequiredKernels(*model->module)) {
+  const std::vector<codegen::LinearKernelSpec> specs = JitLinear::RequiredKernels(*model->module);
+  ProgressBar bar("compiling kernels");  // a TTY only; see progress.h
+  for (const codegen::LinearKernelSpec& spec : specs) {
+    bar.Update(static_cast<int64_t>(kernels.size()), static_cast<int64_t>(specs.size()));
     absl::StatusOr<codegen::LinearKernelObject> object = codegen::EmitLinearKernelObject(**jit, spec);
     if (!object.ok()) return object.status();
     const std::string rel = absl::StrCat(kKernelDir, "/", object->symbol, ".o");
@@ -358,6 +362,7 @@ absl::StatusOr<CompileReport> CompileArtifact(const ModelFlags& flags, const std
                        {"info", InfoToJson(object->info)}});
     report.bytes += static_cast<int64_t>(object->object.size());
   }
+  bar.Finish();
   const std::string ir_bytes = ir::SerializeModule(*model->module);
   if (absl::Status s = WriteFile(tmp / kIrFile, ir_bytes); !s.ok()) return s;
   report.bytes += static_cast<int64_t>(ir_bytes.size());

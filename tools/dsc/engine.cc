@@ -149,6 +149,11 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const ModelFlags& flags, int6
     int threads = flags.threads > 0 ? static_cast<int>(flags.threads) : static_cast<int>(std::thread::hardware_concurrency());
     absl::StatusOr<std::unique_ptr<JitLinear>> jit = JitLinear::Create(jit_options, threads);
     if (!jit.ok()) return jit.status();
+    // The kernels a single sequence needs, compiled now under a bar (a TTY only) rather than
+    // inside the first forward pass; batch sizes m = 2..8 compile when first used.
+    ProgressBar compile_bar("compiling kernels");
+    (*jit)->Prepare(JitLinear::SingleSequenceKernels(*m->module), compile_bar.Callback());
+    compile_bar.Finish();
     engine->fast_linear = std::move(*jit);
   }
   engine->interpreter = std::make_unique<runtime::Interpreter>(

@@ -100,6 +100,23 @@ std::vector<codegen::LinearKernelSpec> JitLinear::RequiredKernels(const ir::Modu
   return out;
 }
 
+std::vector<codegen::LinearKernelSpec> JitLinear::SingleSequenceKernels(const ir::Module& module) {
+  std::vector<codegen::LinearKernelSpec> out;
+  for (const codegen::LinearKernelSpec& spec : RequiredKernels(module)) {
+    if (spec.m == 1 || spec.kind == codegen::LinearKernelKind::kNvfp4Gemm) out.push_back(spec);
+  }
+  return out;
+}
+
+void JitLinear::Prepare(const std::vector<codegen::LinearKernelSpec>& specs,
+                        const std::function<void(int64_t done, int64_t total)>& progress) {
+  const int64_t total = static_cast<int64_t>(specs.size());
+  for (int64_t i = 0; i < total; ++i) {
+    KernelFor(specs[i]);  // a failure is kept in error() and that product uses the reference
+    if (progress) progress(i + 1, total);
+  }
+}
+
 void JitLinear::Preload(const codegen::LinearKernelSpec& spec, const dsc_linear_kernel& kernel) {
   std::lock_guard<std::mutex> lock(mu_);
   kernels_[Key(spec)] = std::make_unique<dsc_linear_kernel>(kernel);

@@ -4,6 +4,7 @@
 #ifndef DSC_TOOLS_DSC_JIT_LINEAR_H_
 #define DSC_TOOLS_DSC_JIT_LINEAR_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -45,6 +46,14 @@ class JitLinear : public runtime::FastLinear {
   // deduplicated, in a stable order: what `dsc compile` puts in an artifact. Built from the
   // same spec functions the kernels are looked up with.
   static std::vector<codegen::LinearKernelSpec> RequiredKernels(const ir::Module& module);
+  // The part of RequiredKernels one sequence's decode (m = 1) and prefill (the GEMMs) use.
+  static std::vector<codegen::LinearKernelSpec> SingleSequenceKernels(const ir::Module& module);
+
+  // Compiles (or loads from the object cache) every kernel of `specs` now rather than at the
+  // first product that needs it, calling progress(done, total) after each, so the time is
+  // visible (a progress bar) instead of hidden in the first forward pass.
+  void Prepare(const std::vector<codegen::LinearKernelSpec>& specs,
+               const std::function<void(int64_t done, int64_t total)>& progress);
 
   // Artifacts: installs a kernel loaded from an object file for `spec`.
   void Preload(const codegen::LinearKernelSpec& spec, const dsc_linear_kernel& kernel);

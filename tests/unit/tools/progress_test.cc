@@ -152,7 +152,9 @@ TEST(ProgressCliTest, NoBarWhenStderrIsAFile) {
   ASSERT_EQ(convert.exit_code, 0) << convert.err;
   CliResult synth = RunDsc("synth --preset tiny -o " + synth_out);
   ASSERT_EQ(synth.exit_code, 0) << synth.err;
-  for (const CliResult* r : {&ppl, &convert, &synth}) {
+  CliResult run = RunDsc("run -m " + std::string(DSC_SHARED_DIR) + "/golden/tiny-a --engine jit --prompt-ids 1,2,3 -n 2");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  for (const CliResult* r : {&ppl, &convert, &synth, &run}) {
     EXPECT_EQ(r->err.find('\r'), std::string::npos) << r->err;
     EXPECT_EQ(r->err.find("[="), std::string::npos) << r->err;
     EXPECT_EQ(r->err.find("[>"), std::string::npos) << r->err;
@@ -196,6 +198,22 @@ TEST(ProgressCliTest, BarsOnAPseudoTerminal) {
   CliResult dumb = RunOnPty("TERM=dumb", args);
   ASSERT_EQ(dumb.exit_code, 0) << dumb.out;
   EXPECT_EQ(dumb.out.find("perplexity ["), std::string::npos) << dumb.out;
+}
+
+// The JIT engine compiles a single sequence's kernels under a bar before the first forward
+// pass (an empty object cache, so every kernel really is generated).
+TEST(ProgressCliTest, KernelCompileBarOnAPseudoTerminal) {
+  ASSERT_EQ(std::system("command -v script >/dev/null"), 0) << "util-linux `script` is needed for this test";
+  const std::string cache = Scratch("kernel_cache");
+  std::filesystem::remove_all(cache);
+  CliResult r = RunOnPty("NO_COLOR=1 TERM=xterm XDG_CACHE_HOME=" + cache,
+                         "run -m " + std::string(DSC_SHARED_DIR) +
+                             "/golden/tiny-a --engine jit --prompt-ids 1,2,3 -n 2 --print-ids");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("\rcompiling kernels ["), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("] 100%"), std::string::npos) << r.out;
+  EXPECT_TRUE(std::filesystem::exists(cache + "/dsc/kernels")) << "kernels were not cached under " << cache;
+  std::filesystem::remove_all(cache);
 }
 
 }  // namespace
