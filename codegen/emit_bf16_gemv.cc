@@ -80,9 +80,7 @@ dsc_kernel_info EmitBf16Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
       for (int i = 0; i < count; ++i) {
         llvm::Value* w_ptr = kb.Gep(kb.I16(), w_rows[i], col);
         if (do_prefetch) {
-          ir.CreateIntrinsic(llvm::Intrinsic::prefetch, {kb.Ptr()},
-                             {kb.Gep(kb.I8(), w_ptr, kb.Int(prefetch)), ir.getInt32(0),
-                              ir.getInt32(3), ir.getInt32(1)});
+          kb.Prefetch(kb.Gep(kb.I8(), w_ptr, kb.Int(prefetch)));
         }
         for (size_t q = 0; q < valid.size(); ++q) {
           llvm::Value* w = widen(
@@ -115,24 +113,10 @@ dsc_kernel_info EmitBf16Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
     }
   };
 
-  llvm::Value* count = ir.CreateSub(a.row_end, a.row_begin);
-  llvm::Value* main_end =
-      ir.CreateAdd(a.row_begin, ir.CreateMul(ir.CreateSDiv(count, kb.Int(rows)), kb.Int(rows)));
-  kb.For(a.row_begin, main_end, rows, "rows", [&](llvm::Value* r) { row_group(r, rows); });
-  if (rows > 1) kb.For(main_end, a.row_end, 1, "rows_tail", [&](llvm::Value* r) { row_group(r, 1); });
+  kb.ForRowGroups(a.row_begin, a.row_end, rows, row_group);
   ir.CreateRetVoid();
 
-  dsc_kernel_info info{};
-  info.abi_version = DSC_KERNEL_ABI_VERSION;
-  info.format = DSC_WEIGHT_BF16;
-  info.n = spec.n;
-  info.k = spec.k;
-  info.m_static = m;
-  info.row_align = 16;
-  info.scratch_base = 0;
-  info.scratch_per_m = 0;
-  info.scratch_m_align = 1;
-  return info;
+  return GemvInfo(DSC_WEIGHT_BF16, spec, 0);
 }
 
 }  // namespace dsc::codegen

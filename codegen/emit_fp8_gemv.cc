@@ -49,9 +49,7 @@ dsc_kernel_info EmitFp8Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
           llvm::Value* w_ptr = kb.Gep(kb.I8(), w_row, kb.Int(c));
           if (c % 64 == 0 && cols == 128) {
             // As in the NVFP4 GEMV: hardware prefetch alone leaves the core waiting on DRAM.
-            ir.CreateIntrinsic(llvm::Intrinsic::prefetch, {kb.Ptr()},
-                               {kb.Gep(kb.I8(), w_ptr, kb.Int(kPrefetchBytes)), ir.getInt32(0),
-                                ir.getInt32(3), ir.getInt32(1)});
+            kb.Prefetch(kb.Gep(kb.I8(), w_ptr, kb.Int(kPrefetchBytes)));
           }
           llvm::Value* w = kb.DecodeE4m3(kb.LoadVec(vb, w_ptr, valid, 1));
           for (int64_t j = 0; j < m; ++j) {
@@ -80,25 +78,10 @@ dsc_kernel_info EmitFp8Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
     }
   };
 
-  llvm::Value* count = ir.CreateSub(a.row_end, a.row_begin);
-  llvm::Value* main_end =
-      ir.CreateAdd(a.row_begin, ir.CreateMul(ir.CreateSDiv(count, kb.Int(rows)), kb.Int(rows)));
-  kb.For(a.row_begin, main_end, rows, "rows", [&](llvm::Value* r) { row_group(r, rows); });
-  if (rows > 1)
-    kb.For(main_end, a.row_end, 1, "rows_tail", [&](llvm::Value* r) { row_group(r, 1); });
+  kb.ForRowGroups(a.row_begin, a.row_end, rows, row_group);
   ir.CreateRetVoid();
 
-  dsc_kernel_info info{};
-  info.abi_version = DSC_KERNEL_ABI_VERSION;
-  info.format = DSC_WEIGHT_FP8_BLOCK128;
-  info.n = spec.n;
-  info.k = spec.k;
-  info.m_static = m;
-  info.row_align = 16;
-  info.scratch_base = 0;
-  info.scratch_per_m = 0;
-  info.scratch_m_align = 1;
-  return info;
+  return GemvInfo(DSC_WEIGHT_FP8_BLOCK128, spec, 0);
 }
 
 }  // namespace dsc::codegen

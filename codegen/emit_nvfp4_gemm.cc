@@ -98,11 +98,7 @@ dsc_kernel_info EmitNvfp4Gemm(KernelBuilder& kb, const LinearKernelSpec& spec) {
             kb.LoadVec(kb.Vec(kb.I8(), static_cast<int>(blocks_per_chunk)), s_ptr, valid_blocks, 1);
         // The same bytes of the next tile (rows + nr): they arrive while this tile computes.
         for (llvm::Value* p : {w_ptr, s_ptr}) {
-          ir.CreateIntrinsic(
-              llvm::Intrinsic::prefetch, {kb.Ptr()},
-              {kb.Gep(kb.I8(), p,
-                      ir.CreateMul(kb.Int(nr), p == w_ptr ? kb.Int(k / 2) : kb.Int(k / 16))),
-               ir.getInt32(0), ir.getInt32(3), ir.getInt32(1)});
+          kb.Prefetch(kb.Gep(kb.I8(), p, ir.CreateMul(kb.Int(nr), p == w_ptr ? kb.Int(k / 2) : kb.Int(k / 16))));
         }
       }
       std::vector<llvm::Value*> groups = Transpose(ir, codes);

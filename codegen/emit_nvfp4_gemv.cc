@@ -28,15 +28,6 @@
 #include "llvm/IR/Intrinsics.h"
 
 namespace dsc::codegen {
-namespace {
-
-void Prefetch(KernelBuilder& kb, llvm::Value* ptr) {
-  kb.ir().CreateIntrinsic(llvm::Intrinsic::prefetch, {kb.Ptr()},
-                          {ptr, kb.ir().getInt32(0), kb.ir().getInt32(3), kb.ir().getInt32(1)});
-}
-
-}  // namespace
-
 dsc_kernel_info EmitNvfp4Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
   llvm::IRBuilder<>& ir = kb.ir();
   const int v = kb.lanes();
@@ -117,7 +108,7 @@ dsc_kernel_info EmitNvfp4Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
         llvm::Value* s_ptr = kb.Gep(kb.I8(), a.w_scale,
                                     ir.CreateAdd(ir.CreateMul(row, kb.Int(k / 16)),
                                                  ir.CreateMul(c, kb.Int(blocks_per_chunk))));
-        if (prefetch > 0 && full) Prefetch(kb, kb.Gep(kb.I8(), s_ptr, kb.Int(prefetch / 8)));
+        if (prefetch > 0 && full) kb.Prefetch(kb.Gep(kb.I8(), s_ptr, kb.Int(prefetch / 8)));
         const int scale_count = static_cast<int>(span * blocks_per_chunk);
         llvm::Value* all_scales = kb.DecodeE4m3(
             kb.LoadVec(kb.Vec(kb.I8(), scale_count), s_ptr,
@@ -130,7 +121,7 @@ dsc_kernel_info EmitNvfp4Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
                                                    ir.CreateMul(ch, kb.Int(chunk_bytes))));
           llvm::Value* codes = ir.CreateBitCast(
               kb.LoadVec(kb.Vec(kb.I8(), static_cast<int>(chunk_bytes)), w_ptr, valid * 8, 1), vi);
-          if (prefetch > 0 && full) Prefetch(kb, kb.Gep(kb.I8(), w_ptr, kb.Int(prefetch)));
+          if (prefetch > 0 && full) kb.Prefetch(kb.Gep(kb.I8(), w_ptr, kb.Int(prefetch)));
           std::vector<int> duplicate(v);
           for (int lane = 0; lane < v; ++lane) {
             duplicate[lane] = h * static_cast<int>(blocks_per_chunk) + lane / 2;
@@ -195,16 +186,9 @@ dsc_kernel_info EmitNvfp4Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
     }
   };
 
-  llvm::Value* count = ir.CreateSub(a.row_end, a.row_begin);
-  llvm::Value* main_end =
-      ir.CreateAdd(a.row_begin, ir.CreateMul(ir.CreateSDiv(count, kb.Int(rows)), kb.Int(rows)));
   auto all_rows = [&](llvm::Value* c_begin, llvm::Value* first) {
-    kb.For(a.row_begin, main_end, rows, "rows",
-           [&](llvm::Value* r) { row_group(r, rows, c_begin, first); });
-    if (rows > 1) {
-      kb.For(main_end, a.row_end, 1, "rows_tail",
-             [&](llvm::Value* r) { row_group(r, 1, c_begin, first); });
-    }
+    kb.ForRowGroups(a.row_begin, a.row_end, rows,
+                    [&](llvm::Value* r, int count) { row_group(r, count, c_begin, first); });
   };
   if (mid_blocks > 0) {
     kb.For(kb.Int(0), kb.Int(mid_blocks), 1, "kblock", [&](llvm::Value* b) {
@@ -214,17 +198,7 @@ dsc_kernel_info EmitNvfp4Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
   all_rows(nullptr, mid_blocks > 0 ? ir.getFalse() : nullptr);
   ir.CreateRetVoid();
 
-  dsc_kernel_info info{};
-  info.abi_version = DSC_KERNEL_ABI_VERSION;
-  info.format = DSC_WEIGHT_NVFP4;
-  info.n = spec.n;
-  info.k = spec.k;
-  info.m_static = m;
-  info.row_align = 16;
-  info.scratch_base = 0;
-  info.scratch_per_m = chunks * chunk_cols * 4;
-  info.scratch_m_align = 1;
-  return info;
+  return GemvInfo(DSC_WEIGHT_NVFP4, spec, chunks * chunk_cols * 4);
 }
 
 }  // namespace dsc::codegen

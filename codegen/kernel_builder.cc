@@ -114,6 +114,18 @@ void KernelBuilder::For(llvm::Value* begin, llvm::Value* end, llvm::Value* step,
   ir_.SetInsertPoint(exit);
 }
 
+void KernelBuilder::ForRowGroups(llvm::Value* begin, llvm::Value* end, int rows,
+                                 const std::function<void(llvm::Value* r, int count)>& body) {
+  llvm::Value* count = ir_.CreateSub(end, begin);
+  llvm::Value* main_end = ir_.CreateAdd(begin, ir_.CreateMul(ir_.CreateSDiv(count, Int(rows)), Int(rows)));
+  For(begin, main_end, rows, "rows", [&](llvm::Value* r) { body(r, rows); });
+  if (rows > 1) For(main_end, end, 1, "rows_tail", [&](llvm::Value* r) { body(r, 1); });
+}
+
+void KernelBuilder::Prefetch(llvm::Value* ptr) {
+  ir_.CreateIntrinsic(llvm::Intrinsic::prefetch, {Ptr()}, {ptr, ir_.getInt32(0), ir_.getInt32(3), ir_.getInt32(1)});
+}
+
 void KernelBuilder::If(llvm::Value* condition, const std::function<void()>& then) {
   llvm::Function* fn = ir_.GetInsertBlock()->getParent();
   auto* yes = llvm::BasicBlock::Create(context(), "then", fn);

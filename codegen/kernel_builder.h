@@ -67,6 +67,12 @@ class KernelBuilder {
   void For(llvm::Value* begin, llvm::Value* end, llvm::Value* step, const std::string& name,
            const std::function<void(llvm::Value*)>& body);
   void If(llvm::Value* condition, const std::function<void()>& then);
+  // The GEMVs' row walk: rows [begin, end) in groups of `rows` (body(r, rows)), then the
+  // remainder one row at a time (body(r, 1)).
+  void ForRowGroups(llvm::Value* begin, llvm::Value* end, int rows,
+                    const std::function<void(llvm::Value* r, int count)>& body);
+  // A read prefetch into all cache levels.
+  void Prefetch(llvm::Value* ptr);
 
   // A mutable local (stack slot in the entry block; SROA turns it into SSA registers).
   llvm::AllocaInst* Var(llvm::Type* type, llvm::Value* init, const std::string& name);

@@ -8,6 +8,21 @@
 
 namespace dsc::codegen {
 
+// The dsc_kernel_info of a GEMV specialized to spec.m rows (16-row alignment, scratch per m).
+inline dsc_kernel_info GemvInfo(dsc_weight_format format, const LinearKernelSpec& spec, int64_t scratch_per_m) {
+  dsc_kernel_info info{};
+  info.abi_version = DSC_KERNEL_ABI_VERSION;
+  info.format = format;
+  info.n = spec.n;
+  info.k = spec.k;
+  info.m_static = spec.m;
+  info.row_align = 16;
+  info.scratch_base = 0;
+  info.scratch_per_m = scratch_per_m;
+  info.scratch_m_align = 1;
+  return info;
+}
+
 dsc_kernel_info EmitNvfp4Gemv(KernelBuilder& kb, const LinearKernelSpec& spec);
 dsc_kernel_info EmitFp8Gemv(KernelBuilder& kb, const LinearKernelSpec& spec);
 dsc_kernel_info EmitNvfp4Gemm(KernelBuilder& kb, const LinearKernelSpec& spec);

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "runtime/interp/eval_ops.h"
 #include "runtime/interp/ffn.h"
+#include "runtime/interp/kernels_attention.h"
 #include "runtime/interp/kernels_elementwise.h"
 #include "runtime/interp/kernels_linear.h"
 #include "runtime/interp/kernels_norm.h"
@@ -69,12 +70,6 @@ EvalResult GateUpSwiglu(const EvalArgs& a) {
   return std::vector<Tensor>{std::move(y)};
 }
 
-float Dot(const float* a, const float* b, int64_t n) {
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n; ++i) sum += a[i] * b[i];
-  return sum;
-}
-
 // model.md §7b over the cached latent: q̃ = W_UKᵀ q_nope; z_t = scale·(q̃·KV[t] + q_pe·PE[t]) +
 // mask (causal: t <= start + s); ō = Σ_t softmax(z)_t KV[t]; o = W_UV ō.
 EvalResult MlaDecodeAttention(const EvalArgs& a) {
@@ -89,12 +84,10 @@ EvalResult MlaDecodeAttention(const EvalArgs& a) {
   const Tensor* mask = a.in.size() == 6 ? a.in[5] : nullptr;
   absl::StatusOr<std::vector<float>> w = Matrix(*a.in[4], 0);
   if (!w.ok()) return w.status();
+  absl::StatusOr<MlaDecodeAttrs> attrs = MlaDecodeAttrsOf(a);
+  if (!attrs.ok()) return attrs.status();
   const int64_t s = qn.shape[0], h = qn.shape[1], dn = qn.shape[2], dr = qp.shape[2];
   const int64_t t = kv.shape[0], rank = kv.shape[1], dv = a.result_shapes[0][2], rows = dn + dv;
-  const float scale = static_cast<float>(ir::GetFloat(a.op.attrs(), "scale"));
-  const bool causal = ir::GetBool(a.op.attrs(), "causal");
-  absl::StatusOr<int64_t> start = ir::GetDim(a.op.attrs(), "start").Evaluate(a.symbols);
-  if (!start.ok()) return start.status();
   Tensor o = Tensor::Float(a.result_shapes[0]);
   std::vector<float> ql(rank), ol(rank), z(t);
   for (int64_t i = 0; i < s; ++i) {
@@ -106,26 +99,14 @@ EvalResult MlaDecodeAttention(const EvalArgs& a) {
         const float* w_uk = w->data() + (hh * rows + j) * rank;
         for (int64_t c = 0; c < rank; ++c) ql[c] += q_nope[j] * w_uk[c];
       }
-      float zmax = kNegInf;
-      for (int64_t j = 0; j < t; ++j) {
-        z[j] = scale * (Dot(ql.data(), kv.f.data() + j * rank, rank) + Dot(q_pe, pe.f.data() + j * dr, dr)) +
-               (mask != nullptr ? mask->f[i * t + j] : 0.0f);
-        if (causal && j > *start + i) z[j] = kNegInf;
-        zmax = std::max(zmax, z[j]);
-      }
-      float sum = 0.0f;
-      for (int64_t j = 0; j < t; ++j) {
-        z[j] = z[j] == kNegInf ? 0.0f : std::exp(z[j] - zmax);
-        sum += z[j];
-      }
-      std::fill(ol.begin(), ol.end(), 0.0f);
-      for (int64_t j = 0; j < t; ++j) {
-        float p = z[j] / sum;
-        if (p == 0.0f) continue;
-        for (int64_t c = 0; c < rank; ++c) ol[c] += p * kv.f[j * rank + c];
-      }
+      ref::MlaLatentAttentionRow(ql.data(), q_pe, kv.f.data(), pe.f.data(), t, rank, dr, attrs->scale,
+                                 mask != nullptr ? mask->f.data() + i * t : nullptr,
+                                 attrs->causal ? attrs->start + i : -1, z.data(), ol.data());
       for (int64_t j = 0; j < dv; ++j) {
-        o.f[(i * h + hh) * dv + j] = Dot(w->data() + (hh * rows + dn + j) * rank, ol.data(), rank);
+        const float* w_uv = w->data() + (hh * rows + dn + j) * rank;
+        float sum = 0.0f;
+        for (int64_t c = 0; c < rank; ++c) sum += w_uv[c] * ol[c];
+        o.f[(i * h + hh) * dv + j] = sum;
       }
     }
   }
@@ -217,6 +198,16 @@ EvalResult MoeGrouped(const EvalArgs& a) {
 }
 
 }  // namespace
+
+absl::StatusOr<MlaDecodeAttrs> MlaDecodeAttrsOf(const EvalArgs& a) {
+  MlaDecodeAttrs attrs;
+  attrs.scale = static_cast<float>(ir::GetFloat(a.op.attrs(), "scale"));
+  attrs.causal = ir::GetBool(a.op.attrs(), "causal");
+  absl::StatusOr<int64_t> start = ir::GetDim(a.op.attrs(), "start").Evaluate(a.symbols);
+  if (!start.ok()) return start.status();
+  attrs.start = *start;
+  return attrs;
+}
 
 EvalResult EvalFusedOp(const EvalArgs& a) {
   switch (a.op.code()) {

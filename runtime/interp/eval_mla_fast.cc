@@ -18,11 +18,10 @@
 #include "numerics/scalar_formats.h"
 #include "runtime/cpu_kernels.h"
 #include "runtime/interp/eval_ops.h"
+#include "runtime/interp/kernels_attention.h"
 
 namespace dsc::runtime {
 namespace {
-
-constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 // W_UK of every head as [H, R, d_n] BF16 bits of e2m1 · e4m3 (without the global scale).
 std::vector<uint16_t> TransposedUk(const QuantView& w, int64_t h, int64_t dn, int64_t dv, int64_t rank) {
@@ -43,12 +42,6 @@ std::vector<uint16_t> TransposedUk(const QuantView& w, int64_t h, int64_t dn, in
   return out;
 }
 
-float Dot(const float* a, const float* b, int64_t n) {
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n; ++i) sum += a[i] * b[i];
-  return sum;
-}
-
 }  // namespace
 
 EvalResult FastMlaDecodeAttention(const EvalArgs& a) {
@@ -67,10 +60,8 @@ EvalResult FastMlaDecodeAttention(const EvalArgs& a) {
   const int64_t t = kv.shape[0], rank = kv.shape[1], dv = a.result_shapes[0][2], rows = dn + dv;
   const int64_t n = w.shape[0];
   if (rank % 16 != 0 || n != h * rows || w.shape[1] != rank) return absl::UnimplementedError("no fast MLA path");
-  const float scale = static_cast<float>(ir::GetFloat(a.op.attrs(), "scale"));
-  const bool causal = ir::GetBool(a.op.attrs(), "causal");
-  absl::StatusOr<int64_t> start = ir::GetDim(a.op.attrs(), "start").Evaluate(a.symbols);
-  if (!start.ok()) return start.status();
+  absl::StatusOr<MlaDecodeAttrs> attrs = MlaDecodeAttrsOf(a);
+  if (!attrs.ok()) return attrs.status();
   float global;
   std::memcpy(&global, w.quant.parts[2], sizeof(float));
 
@@ -103,25 +94,9 @@ EvalResult FastMlaDecodeAttention(const EvalArgs& a) {
       fast->RunRows(nullptr, 0, ir::DType::kBF16, uk_bytes + hh * rank * dn * 2, rank, dn, q_nope, 1, ql.data(), 0,
                     rank, thread);
       for (int64_t c = 0; c < rank; ++c) ql[c] *= global;
-      float zmax = kNegInf;
-      for (int64_t j = 0; j < t; ++j) {
-        z[j] = scale * (Dot(ql.data(), kv.f.data() + j * rank, rank) + Dot(q_pe, pe.f.data() + j * dr, dr)) +
-               (mask != nullptr ? mask->f[i * t + j] : 0.0f);
-        if (causal && j > *start + i) z[j] = kNegInf;
-        zmax = std::max(zmax, z[j]);
-      }
-      float sum = 0.0f;
-      for (int64_t j = 0; j < t; ++j) {
-        z[j] = z[j] == kNegInf ? 0.0f : std::exp(z[j] - zmax);
-        sum += z[j];
-      }
-      std::fill(ol.begin(), ol.end(), 0.0f);
-      for (int64_t j = 0; j < t; ++j) {
-        const float p = z[j] / sum;
-        if (p == 0.0f) continue;
-        const float* row = kv.f.data() + j * rank;
-        for (int64_t c = 0; c < rank; ++c) ol[c] += p * row[c];
-      }
+      ref::MlaLatentAttentionRow(ql.data(), q_pe, kv.f.data(), pe.f.data(), t, rank, dr, attrs->scale,
+                                 mask != nullptr ? mask->f.data() + i * t : nullptr,
+                                 attrs->causal ? attrs->start + i : -1, z.data(), ol.data());
       const int64_t first = hh * rows + dn;
       fast->RunRows(&w.quant, 0, ir::DType::kF32, nullptr, n, rank, ol.data(), 1, y.data(), first, first + dv, thread);
       std::copy_n(y.begin() + first, dv, o.f.begin() + (i * h + hh) * dv);

@@ -41,6 +41,15 @@ EvalResult EvalShapeOp(const EvalArgs& a);        // reshape ... positions
 EvalResult EvalModelOp(const EvalArgs& a);        // rope_freqs ... moe_gate
 EvalResult EvalFusedOp(const EvalArgs& a);        // literal ... moe_grouped (ops passes produce)
 
+// mla_decode_attention's attributes, `start` bound: the softmax scale, whether keys after a
+// query row's position are masked, and the position of the first query row.
+struct MlaDecodeAttrs {
+  float scale = 0;
+  bool causal = false;
+  int64_t start = 0;
+};
+absl::StatusOr<MlaDecodeAttrs> MlaDecodeAttrsOf(const EvalArgs& a);
+
 // mla_decode_attention through the fast engine's kernels (eval_mla_fast.cc); Unimplemented
 // when the engine has none that fit (the caller then runs the reference).
 EvalResult FastMlaDecodeAttention(const EvalArgs& a);

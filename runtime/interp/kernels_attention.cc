@@ -2,6 +2,8 @@
 #include "runtime/interp/kernels_attention.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <vector>
 
 #include "runtime/interp/kernels_linear.h"
@@ -127,6 +129,36 @@ void MlaDecodeAttention(const float* q, const float* w_kvb, const float* kv, con
   MlaLatentAttention(q_latent.data(), q_pe.data(), kv, pe, positions, s, end_pos, dims, scale,
                      selection, o_latent.data());
   MlaUnabsorbValue(o_latent.data(), w_kvb, s, dims, o);
+}
+
+void MlaLatentAttentionRow(const float* q_latent, const float* q_pe, const float* kv, const float* pe, int64_t t,
+                           int64_t rank, int64_t rope_dim, float scale, const float* mask, int64_t last_visible,
+                           float* z, float* o_latent) {
+  constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+  auto dot = [](const float* a, const float* b, int64_t n) {
+    float sum = 0.0f;
+    for (int64_t i = 0; i < n; ++i) sum += a[i] * b[i];
+    return sum;
+  };
+  float zmax = kNegInf;
+  for (int64_t j = 0; j < t; ++j) {
+    z[j] = scale * (dot(q_latent, kv + j * rank, rank) + dot(q_pe, pe + j * rope_dim, rope_dim)) +
+           (mask != nullptr ? mask[j] : 0.0f);
+    if (last_visible >= 0 && j > last_visible) z[j] = kNegInf;
+    zmax = std::max(zmax, z[j]);
+  }
+  float sum = 0.0f;
+  for (int64_t j = 0; j < t; ++j) {
+    z[j] = z[j] == kNegInf ? 0.0f : std::exp(z[j] - zmax);
+    sum += z[j];
+  }
+  std::fill(o_latent, o_latent + rank, 0.0f);
+  for (int64_t j = 0; j < t; ++j) {
+    const float p = z[j] / sum;
+    if (p == 0.0f) continue;
+    const float* row = kv + j * rank;
+    for (int64_t c = 0; c < rank; ++c) o_latent[c] += p * row[c];
+  }
 }
 
 }  // namespace dsc::runtime::ref
