@@ -38,8 +38,9 @@ namespace {
 struct Shape {
   int64_t n, k;
 };
-// Expert w1/w3 and w2, MLA wq_a and wq_b (out × in).
-constexpr Shape kShapes[] = {{2048, 7168}, {7168, 2048}, {1536, 7168}, {24576, 1536}};
+// Expert w1/w3 and w2, MLA wq_a and wq_b (out × in); then the `small` preset's expert w1/w3
+// and w2 (what its decode's MoE runs).
+constexpr Shape kShapes[] = {{2048, 7168}, {7168, 2048}, {1536, 7168}, {24576, 1536}, {1024, 2048}, {2048, 1024}};
 constexpr size_t kWorkingSet = size_t{1} << 30;
 
 uint64_t XorShift(uint64_t& s) {
@@ -198,6 +199,11 @@ void GemvArgs(benchmark::internal::Benchmark* b) {
   }
   for (int threads : {1, 2}) {
     for (int m : {2, 4, 8}) b->Args({0, threads, m, 0, -1});
+  }
+  for (int shape = 4; shape < 6; ++shape) {
+    for (int threads : {1, 2}) {
+      for (int m : {1, 2, 4}) b->Args({shape, threads, m, 0, -1});
+    }
   }
 }
 BENCHMARK(BM_Nvfp4Gemv)->Apply(GemvArgs)->UseRealTime()->MinTime(1.0);
