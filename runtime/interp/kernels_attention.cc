@@ -133,13 +133,15 @@ void MlaDecodeAttention(const float* q, const float* w_kvb, const float* kv, con
 
 void MlaLatentAttentionRow(const float* q_latent, const float* q_pe, const float* kv, const float* pe, int64_t t,
                            int64_t rank, int64_t rope_dim, float scale, const float* mask, int64_t last_visible,
-                           float* z, float* o_latent) {
+                           float* z, float* o_latent, DotFn dot) {
   constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-  auto dot = [](const float* a, const float* b, int64_t n) {
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n; ++i) sum += a[i] * b[i];
-    return sum;
-  };
+  if (dot == nullptr) {
+    dot = [](const float* a, const float* b, int64_t n) {
+      float sum = 0.0f;
+      for (int64_t i = 0; i < n; ++i) sum += a[i] * b[i];
+      return sum;
+    };
+  }
   float zmax = kNegInf;
   for (int64_t j = 0; j < t; ++j) {
     z[j] = scale * (dot(q_latent, kv + j * rank, rank) + dot(q_pe, pe + j * rope_dim, rope_dim)) +

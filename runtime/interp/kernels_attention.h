@@ -54,10 +54,12 @@ void MlaLatentAttention(const float* q_latent, const float* q_pe, const float* k
 // One query row of mla_decode_attention's latent attention (the fused op, with an additive
 // mask instead of a key selection): z[t] = scale · (q_latent · kv[t] + q_pe · pe[t]) + mask[t]
 // (mask may be null), −inf for t > last_visible when last_visible >= 0 (causal);
-// o_latent = Σ_t softmax(z)[t] · kv[t]. z is scratch of t floats, o_latent [R_kv].
+// o_latent = Σ_t softmax(z)[t] · kv[t]. z is scratch of t floats, o_latent [R_kv]. The dot
+// products are sequential sums unless `dot` is given (fast engines pass a vectorized one).
+using DotFn = float (*)(const float* a, const float* b, int64_t n);
 void MlaLatentAttentionRow(const float* q_latent, const float* q_pe, const float* kv, const float* pe, int64_t t,
                            int64_t rank, int64_t rope_dim, float scale, const float* mask, int64_t last_visible,
-                           float* z, float* o_latent);
+                           float* z, float* o_latent, DotFn dot = nullptr);
 
 // §7b step 4, value un-absorption: o[s,h,j] = Σ_c W_UV[h][j,c] · o_latent[s,h,c], where
 // W_UV[h] = rows h·(d_n+d_v) + d_n + j of w_kvb. o_latent [S, H, R_kv], o [S, H, d_v].
