@@ -68,16 +68,14 @@ absl::StatusOr<bool> Interpreter::EvalAcrossSequences(const ir::Function& f, con
     if (!other.ok()) return other.status();
     if (*other != *shapes) return false;
   }
+  // Sequence 0's operands give the constants (shared); the other operands are stacked.
+  absl::StatusOr<std::vector<const Tensor*>> in = Operands(op, values[0], states[0]);
+  if (!in.ok()) return in.status();
   std::vector<Tensor> stacked;
   stacked.reserve(op.num_operands());
-  std::vector<const Tensor*> in;
-  for (const ir::Value* v : op.operands()) {
-    if (v->kind() == ir::Value::Kind::kConstant) {
-      absl::StatusOr<const Tensor*> c = Constant(v);
-      if (!c.ok()) return c.status();
-      in.push_back(*c);
-      continue;
-    }
+  for (int i = 0; i < op.num_operands(); ++i) {
+    const ir::Value* v = op.operand(i);
+    if (v->kind() == ir::Value::Kind::kConstant) continue;
     if (v->kind() == ir::Value::Kind::kState) return false;
     std::vector<const Tensor*> rows;
     for (size_t b = 0; b < n; ++b) {
@@ -87,10 +85,10 @@ absl::StatusOr<bool> Interpreter::EvalAcrossSequences(const ir::Function& f, con
       rows.push_back(&t);
     }
     stacked.push_back(StackRows(rows));
-    in.push_back(&stacked.back());
+    (*in)[i] = &stacked.back();
   }
   for (auto& shape : *shapes) shape[0] = static_cast<int64_t>(n);
-  absl::StatusOr<std::vector<Tensor>> results = EvalOp(f, op, in, symbols[0], std::move(*shapes), states[0]);
+  absl::StatusOr<std::vector<Tensor>> results = EvalOp(f, op, *in, symbols[0], std::move(*shapes), states[0]);
   if (!results.ok()) return results.status();
   for (size_t r = 0; r < results->size(); ++r) {
     for (size_t b = 0; b < n; ++b) {
