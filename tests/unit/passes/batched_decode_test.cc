@@ -7,6 +7,7 @@
 #include "gtest/gtest.h"
 #include "passes/pass_manager.h"
 #include "passes/pipelines.h"
+#include "runtime/generator.h"
 #include "runtime/interp/op_observer.h"
 #include "tests/unit/passes/tiny_a.h"
 
@@ -90,6 +91,37 @@ TEST(BatchedDecodeTest, SameLogitsAsSeparateStepsWithWeightsReadOncePerStep) {
       next[b] = static_cast<int32_t>(std::max_element(row.begin(), row.end()) - row.begin());
       ++positions[b];
     }
+  }
+}
+
+// The generator steps the live sequences together; one that stops early (its callback says
+// so, as a stop string would) leaves the batch and the others go on with the same tokens as
+// when generated alone. Sampled (temperature 0.9, seeded per sequence) so the streams differ.
+TEST(BatchedDecodeTest, GeneratorBatchWithAnEarlyStopEqualsSeparateRuns) {
+  std::unique_ptr<TinyA> m = OptimizedTinyA();
+  ASSERT_NE(m, nullptr);
+  const std::vector<std::vector<int32_t>> prompts = {{5, 901, 77}, {1200, 3, 44, 1999, 610}, {17}, {8, 8, 8, 8}};
+  runtime::GenerationParams params;
+  params.sampling.temperature = 0.9;
+  params.sampling.seed = 42;
+  params.max_new_tokens = 9;
+  const int stops_early = 1, stop_after = 3;
+  int calls_for_early = 0;
+  auto stop_one = [&](int index, int32_t) { return index != stops_early || ++calls_for_early < stop_after; };
+  absl::StatusOr<std::vector<std::vector<int32_t>>> together =
+      runtime::Generate(*m->runner, prompts, params, stop_one, nullptr);
+  ASSERT_TRUE(together.ok()) << together.status();
+  ASSERT_EQ(together->size(), prompts.size());
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    // Alone: the same sampler stream (Generate seeds sequence i with seed + i).
+    runtime::GenerationParams one = params;
+    one.sampling.seed = params.sampling.seed + i;
+    int calls = 0;
+    auto stop = [&](int, int32_t) { return static_cast<int>(i) != stops_early || ++calls < stop_after; };
+    absl::StatusOr<std::vector<std::vector<int32_t>>> alone = runtime::Generate(*m->runner, {prompts[i]}, one, stop, nullptr);
+    ASSERT_TRUE(alone.ok()) << alone.status();
+    EXPECT_EQ((*together)[i], (*alone)[0]) << "sequence " << i;
+    EXPECT_EQ((*together)[i].size(), static_cast<int>(i) == stops_early ? static_cast<size_t>(stop_after) : 9u);
   }
 }
 
