@@ -2,6 +2,7 @@
 // and handles the ops that touch state (KV caches) or call functions (MoE experts).
 #include "runtime/interp/interpreter.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -39,6 +40,18 @@ absl::StatusOr<std::vector<float>> DecodeFloats(const uint8_t* p, DType dtype, i
   return out;
 }
 
+// Makes a state buffer hold at least `rows` rows of `width` (new rows zero), growing its
+// storage geometrically so that a decode loop appending one row per step copies O(n) in total.
+void GrowStateRows(Tensor& buf, int64_t rows, int64_t width) {
+  const size_t needed = static_cast<size_t>(rows * width);
+  if (buf.f.size() >= needed) return;
+  if (buf.f.capacity() < needed) {
+    const size_t full = static_cast<size_t>(buf.numel());
+    buf.f.reserve(std::min(full, std::max(needed, 2 * buf.f.capacity())));
+  }
+  buf.f.resize(needed, 0.0f);
+}
+
 // Rounds values to what a state buffer of `dtype` stores (bf16 KV cache mode).
 float StoreAs(float v, DType dtype) {
   if (dtype == DType::kBF16) return numerics::Bf16ToFloat(numerics::FloatToBf16(v));
@@ -50,9 +63,13 @@ float StoreAs(float v, DType dtype) {
 Interpreter::Interpreter(const ir::Module& module, TensorBytesFn bytes) : module_(module), bytes_(std::move(bytes)) {}
 
 std::unique_ptr<SequenceState> Interpreter::NewSequence() const {
+  // Shaped to the full capacity but holding only the rows written so far (GrowStateRows): a
+  // cache sized to a 160K-token context must not be allocated and zeroed up front.
   auto state = std::make_unique<SequenceState>();
   for (const auto& s : module_.states()) {
-    Tensor t = Tensor::Float(s->type().shape().Evaluate({}).value(), s->type().dtype());
+    Tensor t;
+    t.dtype = s->type().dtype();
+    t.shape = s->type().shape().Evaluate({}).value();
     state->buffers.emplace(s.get(), std::move(t));
   }
   return state;
@@ -201,6 +218,7 @@ absl::StatusOr<std::vector<Tensor>> Interpreter::EvalOp(const ir::Function& f, c
         return absl::OutOfRangeError(absl::StrCat("context overflow: positions [", *start, ", ", *start + n,
                                                   ") do not fit the KV cache of ", buf.shape[0], " tokens"));
       }
+      GrowStateRows(buf, *start + n, width);
       for (int64_t j = 0; j < n * width; ++j) buf.f[*start * width + j] = StoreAs(rows.f[j], buf.dtype);
       return results;
     }
@@ -208,7 +226,8 @@ absl::StatusOr<std::vector<Tensor>> Interpreter::EvalOp(const ir::Function& f, c
       const Tensor& buf = *in[0];
       Tensor y = Tensor::Float(a.result_shapes[0], buf.dtype);
       if (a.result_shapes[0][0] > buf.shape[0]) return absl::OutOfRangeError("context overflow: cache read past its capacity");
-      std::copy_n(buf.f.begin(), y.f.size(), y.f.begin());
+      // Rows never written read as zeros (the buffer holds only the rows written so far).
+      std::copy_n(buf.f.begin(), std::min(y.f.size(), buf.f.size()), y.f.begin());
       results.push_back(std::move(y));
       return results;
     }
