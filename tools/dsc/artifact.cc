@@ -26,6 +26,7 @@
 #include "passes/pass_manager.h"
 #include "passes/pipelines.h"
 #include "runtime/kernel_abi.h"
+#include "tools/dsc/engine.h"
 #include "tools/dsc/jit_linear.h"
 #include "tools/dsc/progress.h"
 
@@ -298,15 +299,9 @@ absl::StatusOr<CompileReport> CompileArtifact(const ModelFlags& flags, const std
   if (fs::exists(fs::symlink_status(out, ec)) && !(fs::is_directory(out, ec) && fs::is_empty(out, ec))) {
     return absl::AlreadyExistsError(absl::StrCat(out_dir, ": exists and is not an empty directory"));
   }
-  if (absl::Status s = CheckModelFlags(flags); !s.ok()) return s;
-
-  frontend::LoadOptions options;
-  options.config_file = flags.config_file;
-  options.graph.revision = flags.revision;
-  absl::StatusOr<frontend::KvCacheMode> kv = frontend::ParseKvCacheMode(flags.kv_cache);
-  if (!kv.ok()) return kv.status();
-  options.graph.kv_cache = *kv;
-  absl::StatusOr<frontend::LoadedModel> model = frontend::LoadModel(flags.model_dir, options);
+  absl::StatusOr<frontend::LoadOptions> options = LoadOptionsFor(flags);
+  if (!options.ok()) return options.status();
+  absl::StatusOr<frontend::LoadedModel> model = frontend::LoadModel(flags.model_dir, *options);
   if (!model.ok()) return model.status();
   passes::PassManager pm;
   if (absl::Status s = pm.AddPipeline(passes::DefaultPipeline(*model->module)); !s.ok()) return s;

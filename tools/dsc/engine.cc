@@ -111,9 +111,7 @@ absl::Status UseDefaultModelIfNone(ModelFlags* flags) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const ModelFlags& flags, int64_t context) {
-  if (!flags.artifact_dir.empty()) return OpenArtifactEngine(flags);  // IR + objects from `dsc compile`
-  if (flags.model_dir.empty()) return absl::InvalidArgumentError("no model: give -m DIR");
+absl::StatusOr<frontend::LoadOptions> LoadOptionsFor(const ModelFlags& flags, int64_t context) {
   if (absl::Status s = CheckModelFlags(flags); !s.ok()) return s;
   frontend::LoadOptions options;
   options.config_file = flags.config_file;
@@ -122,6 +120,15 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const ModelFlags& flags, int6
   if (!kv.ok()) return kv.status();
   options.graph.kv_cache = *kv;
   options.graph.context = context;
+  return options;
+}
+
+absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const ModelFlags& flags, int64_t context) {
+  if (!flags.artifact_dir.empty()) return OpenArtifactEngine(flags);  // IR + objects from `dsc compile`
+  if (flags.model_dir.empty()) return absl::InvalidArgumentError("no model: give -m DIR");
+  absl::StatusOr<frontend::LoadOptions> load = LoadOptionsFor(flags, context);
+  if (!load.ok()) return load.status();
+  frontend::LoadOptions& options = *load;
   auto engine = std::make_unique<Engine>();
   ProgressBar load_bar("loading");  // a TTY only; see progress.h
   options.progress = load_bar.Callback();

@@ -29,6 +29,10 @@ struct Engine {
 // and says so on stderr. Otherwise does nothing.
 absl::Status UseDefaultModelIfNone(ModelFlags* flags);
 
+// The loader options the model flags ask for (checked: KV-cache mode, revision, config file);
+// context 0 = the model's max_seq_len.
+absl::StatusOr<frontend::LoadOptions> LoadOptionsFor(const ModelFlags& flags, int64_t context = 0);
+
 absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const ModelFlags& flags, int64_t context = 0);
 
 // "1,2,3" → ids (InvalidArgument naming the bad item).
