@@ -23,23 +23,29 @@
 namespace dsc::runtime {
 namespace {
 
-// W_UK of every head as [H, R, d_n] BF16 bits of e2m1 · e4m3 (without the global scale).
-std::vector<uint16_t> TransposedUk(const QuantView& w, int64_t h, int64_t dn, int64_t dv, int64_t rank) {
+// Heads [head_begin, head_end) of W_UK as [H, R, d_n] BF16 bits of e2m1 · e4m3 (without the
+// global scale) into `out` (all H heads' storage).
+void FillTransposedUk(const QuantView& w, int64_t head_begin, int64_t head_end, int64_t dn, int64_t dv, int64_t rank,
+                      uint16_t* out) {
   const uint8_t* codes = w.parts[0];
   const uint8_t* scales = w.parts[1];
-  std::vector<uint16_t> out(static_cast<size_t>(h * rank * dn));
-  for (int64_t hh = 0; hh < h; ++hh) {
+  float e2m1[16];
+  for (int c = 0; c < 16; ++c) e2m1[c] = numerics::DecodeE2m1(static_cast<uint8_t>(c));
+  for (int64_t hh = head_begin; hh < head_end; ++hh) {
+    uint16_t* head = out + hh * rank * dn;
     for (int64_t j = 0; j < dn; ++j) {
       const int64_t row = hh * (dn + dv) + j;
-      for (int64_t c = 0; c < rank; ++c) {
-        const uint8_t byte = codes[row * (rank / 2) + c / 2];
-        const float e2m1 = numerics::DecodeE2m1(c % 2 == 0 ? byte & 0xF : byte >> 4);
-        const float value = e2m1 * numerics::DecodeE4m3(scales[row * (rank / 16) + c / 16]);  // exact
-        out[(hh * rank + c) * dn + j] = numerics::FloatToBf16(value);                      // exact
+      const uint8_t* row_codes = codes + row * (rank / 2);
+      for (int64_t block = 0; block < rank / 16; ++block) {
+        const float scale = numerics::DecodeE4m3(scales[row * (rank / 16) + block]);
+        for (int64_t c = block * 16; c < block * 16 + 16; ++c) {
+          const uint8_t byte = row_codes[c / 2];
+          const float value = e2m1[c % 2 == 0 ? byte & 0xF : byte >> 4] * scale;  // exact
+          head[c * dn + j] = numerics::FloatToBf16(value);                        // exact
+        }
       }
     }
   }
-  return out;
 }
 
 // Σ a[i]·b[i] in 16 interleaved partial sums, so the compiler vectorizes it (the reference's
@@ -82,8 +88,14 @@ EvalResult FastMlaDecodeAttention(const EvalArgs& a) {
   std::memcpy(&global, w.quant.parts[2], sizeof(float));
 
   auto it = a.derived->bf16.find(w.quant.parts[0]);
-  if (it == a.derived->bf16.end()) {
-    it = a.derived->bf16.emplace(w.quant.parts[0], TransposedUk(w.quant, h, dn, dv, rank)).first;
+  if (it == a.derived->bf16.end()) {  // first use: built once per engine, heads split over the threads
+    std::vector<uint16_t> uk(static_cast<size_t>(h * rank * dn));
+    ThreadPool& pool = *fast->pool();
+    pool.Run([&](int thread) {
+      const auto [begin, end] = SplitRows(h, pool.size(), thread, 1);
+      FillTransposedUk(w.quant, begin, end, dn, dv, rank, uk.data());
+    });
+    it = a.derived->bf16.emplace(w.quant.parts[0], std::move(uk)).first;
   }
   const std::vector<uint16_t>& uk_t = it->second;
   const auto* uk_bytes = reinterpret_cast<const uint8_t*>(uk_t.data());
