@@ -11,6 +11,7 @@
 #include "codegen/kernel_builder.h"
 #include "codegen/linear_kernels.h"
 #include "gtest/gtest.h"
+#include "tests/unit/codegen/linear_test_util.h"
 #include "numerics/scalar_formats.h"
 #include "runtime/cpu_kernels.h"
 #include "runtime/interp/kernels_linear.h"
@@ -165,14 +166,7 @@ TEST(Bf16GemvSpecTest, AnyPositiveKIsValid) {
   EXPECT_FALSE(ValidateSpec(spec).ok());
 }
 
-INSTANTIATE_TEST_SUITE_P(Isa, Bf16GemvTest, ::testing::Values("host", "x86-64-v3", "x86-64"),
-                         [](const ::testing::TestParamInfo<const char*>& info) {
-                           std::string name = info.param;
-                           for (char& c : name) {
-                             if (c == '-') c = '_';
-                           }
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Isa, Bf16GemvTest, ::testing::Values("host", "x86-64-v3", "x86-64"), testing::IsaParamName);
 
 }  // namespace
 }  // namespace dsc::codegen

@@ -163,14 +163,7 @@ TEST_P(LinearKernelsTest, Nvfp4GemmDeepSeekDepth) {
   CheckAll(LinearKernelKind::kNvfp4Gemm, {{100, 7168}}, {17, 64});
 }
 
-INSTANTIATE_TEST_SUITE_P(Isa, LinearKernelsTest, ::testing::Values("host", "x86-64-v3", "x86-64"),
-                         [](const ::testing::TestParamInfo<const char*>& info) {
-                           std::string name = info.param;
-                           for (char& c : name) {
-                             if (c == '-') c = '_';
-                           }
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Isa, LinearKernelsTest, ::testing::Values("host", "x86-64-v3", "x86-64"), testing::IsaParamName);
 
 }  // namespace
 }  // namespace dsc::codegen

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "gtest/gtest.h"
 #include "numerics/fp8_block.h"
 #include "numerics/nvfp4.h"
 #include "runtime/interp/kernels_linear.h"
@@ -100,6 +101,15 @@ inline double MaxRelativeError(const RandomWeights& w, const std::vector<float>&
     }
   }
   return worst;
+}
+
+// Test names for suites instantiated over --target-cpu values ("x86-64-v3" -> "x86_64_v3").
+inline std::string IsaParamName(const ::testing::TestParamInfo<const char*>& info) {
+  std::string name = info.param;
+  for (char& c : name) {
+    if (c == '-') c = '_';
+  }
+  return name;
 }
 
 }  // namespace dsc::codegen::testing
