@@ -144,9 +144,14 @@ void MlaLatentAttentionRow(const float* q_latent, const float* q_pe, const float
   }
   float zmax = kNegInf;
   for (int64_t j = 0; j < t; ++j) {
-    z[j] = scale * (dot(q_latent, kv + j * rank, rank) + dot(q_pe, pe + j * rope_dim, rope_dim)) +
-           (mask != nullptr ? mask[j] : 0.0f);
-    if (last_visible >= 0 && j > last_visible) z[j] = kNegInf;
+    // Keys the indexer dropped (mask −inf) or past the query are −inf whatever the dot: skip
+    // it, so DSA's attention costs O(top-k) rather than O(context) per query.
+    const float m = mask != nullptr ? mask[j] : 0.0f;
+    if (m == kNegInf || (last_visible >= 0 && j > last_visible)) {
+      z[j] = kNegInf;
+      continue;
+    }
+    z[j] = scale * (dot(q_latent, kv + j * rank, rank) + dot(q_pe, pe + j * rope_dim, rope_dim)) + m;
     zmax = std::max(zmax, z[j]);
   }
   float sum = 0.0f;
