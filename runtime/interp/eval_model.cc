@@ -97,21 +97,25 @@ EvalResult IndexerScore(const EvalArgs& a) {
   absl::StatusOr<int64_t> start = DimAttr(a, "start");
   if (!start.ok()) return start.status();
   Tensor y = Tensor::Float({s, t});
+  // Every score is the same sequence of float32 operations as the one-key loop (each dot summed
+  // in increasing c, heads in increasing order): only kKeys keys are interleaved, so their
+  // independent dependency chains overlap instead of waiting on one add at a time.
+  constexpr int64_t kKeys = 8;
   for (int64_t i = 0; i < s; ++i) {
-    for (int64_t j = 0; j < t; ++j) {
-      if (causal && j > *start + i) {
-        y.f[i * t + j] = kNegInf;
-        continue;
-      }
-      float acc = 0.0f;
+    const int64_t visible = causal ? std::min(t, std::max<int64_t>(0, *start + i + 1)) : t;
+    for (int64_t j = visible; j < t; ++j) y.f[i * t + j] = kNegInf;
+    for (int64_t j0 = 0; j0 < visible; j0 += kKeys) {
+      const int64_t n = std::min(kKeys, visible - j0);
+      float acc[kKeys] = {};
       for (int64_t hh = 0; hh < h; ++hh) {
         const float* qv = q.f.data() + (i * h + hh) * d;
-        const float* kv = k.f.data() + j * d;
-        float dot = 0.0f;
-        for (int64_t c = 0; c < d; ++c) dot += qv[c] * kv[c];
-        acc += std::max(dot, 0.0f) * w.f[i * h + hh] * scale;
+        float dot[kKeys] = {};
+        for (int64_t c = 0; c < d; ++c) {
+          for (int64_t l = 0; l < n; ++l) dot[l] += qv[c] * k.f[(j0 + l) * d + c];
+        }
+        for (int64_t l = 0; l < n; ++l) acc[l] += std::max(dot[l], 0.0f) * w.f[i * h + hh] * scale;
       }
-      y.f[i * t + j] = ks != nullptr ? acc * ks->f[j] : acc;
+      for (int64_t l = 0; l < n; ++l) y.f[i * t + j0 + l] = ks != nullptr ? acc[l] * ks->f[j0 + l] : acc[l];
     }
   }
   return std::vector<Tensor>{std::move(y)};
