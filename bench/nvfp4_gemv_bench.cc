@@ -156,17 +156,24 @@ void BM_ReadBandwidth(benchmark::State& state) {
 }
 BENCHMARK(BM_ReadBandwidth)->Arg(1)->Arg(2)->Iterations(1);
 
+// The NVFP4 GEMV of `shape` with m activation rows; rows_per_iteration 0 and prefetch -1 are
+// the emitter's defaults.
+codegen::LinearKernelSpec GemvSpec(Shape shape, int64_t m, int64_t rows_per_iteration, int64_t prefetch) {
+  codegen::LinearKernelSpec spec;
+  spec.kind = codegen::LinearKernelKind::kNvfp4Gemv;
+  spec.m = m;
+  spec.n = shape.n;
+  spec.k = shape.k;
+  spec.rows_per_iteration = static_cast<int>(rows_per_iteration);
+  spec.prefetch_distance = static_cast<int>(prefetch);
+  return spec;
+}
+
 // args: shape index, threads, m, rows_per_iteration (0 = default), prefetch (-1 = default)
 void BM_Nvfp4Gemv(benchmark::State& state) {
   const Shape shape = kShapes[state.range(0)];
   const int threads = static_cast<int>(state.range(1));
-  codegen::LinearKernelSpec spec;
-  spec.kind = codegen::LinearKernelKind::kNvfp4Gemv;
-  spec.m = state.range(2);
-  spec.n = shape.n;
-  spec.k = shape.k;
-  spec.rows_per_iteration = static_cast<int>(state.range(3));
-  spec.prefetch_distance = static_cast<int>(state.range(4));
+  const codegen::LinearKernelSpec spec = GemvSpec(shape, state.range(2), state.range(3), state.range(4));
   const dsc_linear_kernel& kernel = Kernel(spec);
   Nvfp4Copies weights(shape, kWorkingSet);
   std::vector<float> x = Activations(spec.m * shape.k), y(spec.m * shape.n);
@@ -214,13 +221,7 @@ BENCHMARK(BM_Nvfp4Gemv)->Apply(GemvArgs)->UseRealTime()->MinTime(1.0);
 // args: shape, m, rows_per_iteration, prefetch.
 void BM_Nvfp4GemvHot(benchmark::State& state) {
   const Shape shape = kShapes[state.range(0)];
-  codegen::LinearKernelSpec spec;
-  spec.kind = codegen::LinearKernelKind::kNvfp4Gemv;
-  spec.m = state.range(1);
-  spec.n = shape.n;
-  spec.k = shape.k;
-  spec.rows_per_iteration = static_cast<int>(state.range(2));
-  spec.prefetch_distance = static_cast<int>(state.range(3));
+  const codegen::LinearKernelSpec spec = GemvSpec(shape, state.range(1), state.range(2), state.range(3));
   const dsc_linear_kernel& kernel = Kernel(spec);
   Nvfp4Copies weights(shape, 0);
   const int64_t rows = std::min<int64_t>(shape.n, (int64_t{1} << 20) / (shape.k / 2) / 16 * 16);

@@ -164,24 +164,20 @@ bool JitLinear::Run(const runtime::QuantView& w, int64_t index, int64_t n, int64
   if (m <= 0) return false;
   const dsc_linear_kernel* kernel = Kernel(w.format, m, n, k);
   if (kernel == nullptr) return false;
+  runtime::RunLinear(pool_, scratch_, *kernel, Args(&w, index, nullptr, n, k, x, m, y));
+  return true;
+}
+
+dsc_linear_args JitLinear::Args(const runtime::QuantView* quant, int64_t index, const uint8_t* dense, int64_t n,
+                                int64_t k, const float* x, int64_t m, float* y) {
   dsc_linear_args args = {};
   args.x = x;
   args.y = y;
   args.m = m;
   args.ldx = k;
   args.ldy = n;
-  if (w.format == ir::QuantFormat::kNvfp4) {
-    const uint8_t* const* p = &w.parts[3 * index];
-    args.w = p[0];
-    args.w_scale = p[1];
-    std::memcpy(&args.w_global_scale, p[2], sizeof(float));
-  } else {
-    const uint8_t* const* p = &w.parts[2 * index];
-    args.w = p[0];
-    args.w_scale = p[1];
-  }
-  runtime::RunLinear(pool_, scratch_, *kernel, args);
-  return true;
+  SetWeight(quant, index, dense, &args);
+  return args;
 }
 
 void JitLinear::SetWeight(const runtime::QuantView* quant, int64_t index, const uint8_t* dense, dsc_linear_args* args) {
@@ -225,13 +221,7 @@ bool JitLinear::RunRows(const runtime::QuantView* quant, int64_t index, ir::DTyp
   if (m <= 0 || m > 8 || thread < 0 || thread >= pool_.size()) return false;
   const dsc_linear_kernel* kernel = quant != nullptr ? Kernel(quant->format, m, n, k) : DenseKernel(dtype, m, n, k);
   if (kernel == nullptr || kernel->info.m_static != m) return false;
-  dsc_linear_args args = {};
-  args.x = x;
-  args.y = y;
-  args.m = m;
-  args.ldx = k;
-  args.ldy = n;
-  SetWeight(quant, index, dense, &args);
+  dsc_linear_args args = Args(quant, index, dense, n, k, x, m, y);
   args.row_begin = row_begin;
   args.row_end = row_end;
   args.scratch = scratch_.Get(thread, dsc_kernel_scratch_bytes(&kernel->info, m));

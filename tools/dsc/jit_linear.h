@@ -75,6 +75,9 @@ class JitLinear : public runtime::FastLinear {
   // Compiles (or finds) the kernel of `spec`; nullptr when it cannot be had.
   const dsc_linear_kernel* KernelFor(const codegen::LinearKernelSpec& spec);
   // Fills the weight fields of `args` for a quantized or dense matrix.
+  // Arguments for y[m, n] = x[m, k] · Wᵀ over all rows (row range and scratch left to the caller).
+  static dsc_linear_args Args(const runtime::QuantView* quant, int64_t index, const uint8_t* dense, int64_t n,
+                              int64_t k, const float* x, int64_t m, float* y);
   static void SetWeight(const runtime::QuantView* quant, int64_t index, const uint8_t* dense, dsc_linear_args* args);
   static std::tuple<int, int64_t, int64_t, int64_t> Key(const codegen::LinearKernelSpec& spec);
 

@@ -45,11 +45,7 @@ Bf16Matrix RandomBf16(int64_t n, int64_t k, uint32_t seed) {
 class Bf16GemvTest : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
-    absl::StatusOr<TargetCpu> target = MakeTargetCpu(GetParam());
-    ASSERT_TRUE(target.ok()) << target.status();
-    JitOptions options;
-    options.target = *target;
-    absl::StatusOr<std::unique_ptr<Jit>> jit = Jit::Create(options);
+    absl::StatusOr<std::unique_ptr<Jit>> jit = testing::JitForTarget(GetParam());
     ASSERT_TRUE(jit.ok()) << jit.status();
     jit_ = std::move(*jit);
   }

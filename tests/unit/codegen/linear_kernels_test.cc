@@ -31,11 +31,7 @@ struct Shape {
 class LinearKernelsTest : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
-    absl::StatusOr<TargetCpu> target = MakeTargetCpu(GetParam());
-    ASSERT_TRUE(target.ok()) << target.status();
-    JitOptions options;
-    options.target = *target;
-    absl::StatusOr<std::unique_ptr<Jit>> jit = Jit::Create(options);
+    absl::StatusOr<std::unique_ptr<Jit>> jit = testing::JitForTarget(GetParam());
     ASSERT_TRUE(jit.ok()) << jit.status();
     jit_ = std::move(*jit);
   }

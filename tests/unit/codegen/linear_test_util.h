@@ -6,10 +6,13 @@
 
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "codegen/jit.h"
+#include "codegen/target.h"
 #include "gtest/gtest.h"
 #include "numerics/fp8_block.h"
 #include "numerics/nvfp4.h"
@@ -110,6 +113,15 @@ inline std::string IsaParamName(const ::testing::TestParamInfo<const char*>& inf
     if (c == '-') c = '_';
   }
   return name;
+}
+
+// A JIT for the --target-cpu value of a parameterized test ("host", "x86-64-v3", ...).
+inline absl::StatusOr<std::unique_ptr<Jit>> JitForTarget(const char* cpu) {
+  absl::StatusOr<TargetCpu> target = MakeTargetCpu(cpu);
+  if (!target.ok()) return target.status();
+  JitOptions options;
+  options.target = *target;
+  return Jit::Create(options);
 }
 
 }  // namespace dsc::codegen::testing
