@@ -134,6 +134,10 @@ EvalResult MoeDecode(const EvalArgs& a) {
     const std::vector<int64_t>& slots = slots_of[e];
     if (slots.empty()) continue;
     const int64_t m = static_cast<int64_t>(slots.size());
+    if (m == 1) {  // one row (every expert of a single decode token): its input is x's row itself
+      jobs.push_back({FfnOf(*a.in[3], *a.in[4], *a.in[5], e, a.fast), x.f.data() + (slots[0] / k) * dim, 1, nullptr});
+      continue;
+    }
     std::vector<float>& xe = xs.emplace_back(m * dim);
     for (int64_t p = 0; p < m; ++p) std::copy_n(x.f.begin() + (slots[p] / k) * dim, dim, xe.begin() + p * dim);
     jobs.push_back({FfnOf(*a.in[3], *a.in[4], *a.in[5], e, a.fast), xe.data(), m, nullptr});
