@@ -12,11 +12,13 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <iostream>
 #include <limits>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "frontend/huge_page_mapping.h"
 #include "frontend/json_strict.h"
 #include "numerics/scalar_formats.h"
 
@@ -151,15 +153,21 @@ absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(const std
     return absl::DataLossError(absl::StrCat(path, ": file is ", file->file_size_,
                                             " bytes, too short for the 8-byte header length"));
   }
-  void* mapping = mmap(nullptr, file->file_size_, PROT_READ, MAP_SHARED, fd, 0);
-  ::close(fd);
-  if (mapping == MAP_FAILED) {
-    return absl::InternalError(absl::StrCat(path, ": mmap failed: ", std::strerror(errno)));
-  }
-  file->mapping_ = mapping;
   // Huge pages for the weights where the kernel can map the page cache that way (a 4 KiB TLB
-  // entry per page costs the decode GEMVs ~25% of their read bandwidth). Advice only.
-  ::madvise(mapping, file->file_size_, MADV_HUGEPAGE);
+  // entry per page costs the decode GEMVs ~25% of their read bandwidth).
+  const HugePageMapping huge = MapPreferringHugePages(fd, file->file_size_);
+  const int map_errno = errno;
+  ::close(fd);
+  if (huge.address == nullptr) {
+    return absl::InternalError(absl::StrCat(path, ": mmap failed: ", std::strerror(map_errno)));
+  }
+  if (huge.dropped_small_pages) {
+    std::cerr << "[dsc] " << path
+              << ": the page cache held it in 4 KiB pages; dropped them so that it maps as "
+                 "2 MiB pages (read from disk again, once)\n";
+  }
+  void* mapping = huge.address;
+  file->mapping_ = mapping;
   if (absl::Status s = file->Parse(static_cast<const uint8_t*>(mapping)); !s.ok()) return s;
   return file;
 }
