@@ -141,6 +141,10 @@ EvalResult SparseTopkMask(const EvalArgs& a) {
 
 // o[s,h] = Σ_t softmax_t(scale·q[s,h]·k[t,h] + mask[s,t], causal t ≤ start+s) · v[t,h].
 EvalResult Attention(const EvalArgs& a) {
+  if (a.fast != nullptr) {
+    EvalResult fast = FastAttention(a);
+    if (fast.ok() || fast.status().code() != absl::StatusCode::kUnimplemented) return fast;
+  }
   const Tensor& q = *a.in[0];
   const Tensor& k = *a.in[1];
   const Tensor& v = *a.in[2];

@@ -54,6 +54,10 @@ absl::StatusOr<MlaDecodeAttrs> MlaDecodeAttrsOf(const EvalArgs& a);
 // when the engine has none that fit (the caller then runs the reference).
 EvalResult FastMlaDecodeAttention(const EvalArgs& a);
 
+// attention (prefill) blocked, vectorized and split over the fast engine's threads, bit-identical
+// to the reference (eval_attention_fast.cc); Unimplemented without a thread pool.
+EvalResult FastAttention(const EvalArgs& a);
+
 // y[m, n] = x[m, k] · W[index]ᵀ for matrix `index` of a weight [..., n, k] (quantized or plain):
 // through `fast` when it has a kernel, else dequantized exactly and multiplied by ref::Linear.
 absl::Status LinearWithMatrix(const Tensor& w, int64_t index, const float* x, int64_t m, float* y,
