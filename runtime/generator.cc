@@ -39,7 +39,7 @@ absl::StatusOr<std::vector<std::vector<int32_t>>> Generate(ModelRunner& runner,
     SamplingParams sp = params.sampling;
     sp.seed += i;  // independent streams per sequence, reproducible
     Sequence s{runner.NewSequence(), 0, 0, params.max_new_tokens > 0, Sampler(sp)};
-    absl::StatusOr<Tensor> logits = runner.Forward(s.state.get(), prompts[i], 0);
+    absl::StatusOr<Tensor> logits = runner.Forward(s.state.get(), prompts[i], 0, ModelRunner::Rows::kLast);
     if (!logits.ok()) return logits.status();
     s.position = static_cast<int64_t>(prompts[i].size());
     if (s.live) {

@@ -12,13 +12,15 @@ ModelRunner::ModelRunner(Interpreter* engine) : engine_(engine) {
   for (const auto& s : engine->module().states()) {
     context_ = context_ == 0 ? s->type().shape().dim(0).offset() : std::min(context_, s->type().shape().dim(0).offset());
   }
+  has_prefill_last_ = engine->module().FindFunction("prefill_last") != nullptr;
   if (const ir::Function* f = engine->module().FindFunction("decode")) {
     const auto results = f->ResultTypes();
     if (!results.empty()) vocab_ = results[0].shape().at(-1).offset();
   }
 }
 
-absl::StatusOr<Tensor> ModelRunner::Forward(SequenceState* state, absl::Span<const int32_t> tokens, int64_t start) {
+absl::StatusOr<Tensor> ModelRunner::Forward(SequenceState* state, absl::Span<const int32_t> tokens, int64_t start,
+                                            Rows rows) {
   const int64_t n = static_cast<int64_t>(tokens.size());
   if (n == 0) return absl::InvalidArgumentError("no tokens to feed");
   if (start < 0 || start + n > context_) {
@@ -29,11 +31,28 @@ absl::StatusOr<Tensor> ModelRunner::Forward(SequenceState* state, absl::Span<con
   std::copy(tokens.begin(), tokens.end(), ids.i.begin());
   std::vector<Tensor> args;
   args.push_back(std::move(ids));
+  const bool last_only = rows == Rows::kLast && n > 1 && has_prefill_last_;
+  if (last_only) {
+    Tensor last = Tensor::Int({1}, ir::DType::kI32);
+    last.i[0] = static_cast<int32_t>(n - 1);
+    args.push_back(std::move(last));
+  }
   absl::StatusOr<std::vector<Tensor>> out =
-      n == 1 ? engine_->Run("decode", {{"P", start}}, std::move(args), state)
-             : engine_->Run("prefill", {{"S", n}, {"P", start}}, std::move(args), state);
+      n == 1      ? engine_->Run("decode", {{"P", start}}, std::move(args), state)
+      : last_only ? engine_->Run("prefill_last", {{"S", n}, {"P", start}}, std::move(args), state)
+                  : engine_->Run("prefill", {{"S", n}, {"P", start}}, std::move(args), state);
   if (!out.ok()) return out.status();
-  if (absl::Status st = CheckFinite((*out)[0], tokens, start); !st.ok()) return st;
+  if (absl::Status st = CheckFinite((*out)[0], last_only ? tokens.subspan(n - 1) : tokens,
+                                    last_only ? start + n - 1 : start);
+      !st.ok()) {
+    return st;
+  }
+  if (rows == Rows::kLast && !last_only && n > 1) {  // a module without prefill_last
+    Tensor& all = (*out)[0];
+    Tensor row = Tensor::Float({1, vocab_});
+    std::copy(all.f.end() - vocab_, all.f.end(), row.f.begin());
+    return row;
+  }
   return std::move((*out)[0]);
 }
 

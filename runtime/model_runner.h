@@ -21,9 +21,14 @@ class ModelRunner {
   int64_t context() const { return context_; }
   int64_t vocab_size() const { return vocab_; }
 
+  // Which rows of logits a chunk returns: every row, or the last one only (all a generator
+  // samples from; the LM head and the last layer's FFN then run on that row alone).
+  enum class Rows { kAll, kLast };
+
   // Feeds `tokens` at positions [start, start + n); returns logits [n, vocab] (row i: after
-  // token i). OutOfRange when the chunk does not fit the cache.
-  absl::StatusOr<Tensor> Forward(SequenceState* state, absl::Span<const int32_t> tokens, int64_t start);
+  // token i), or [1, vocab] after the last token. OutOfRange when the chunk does not fit.
+  absl::StatusOr<Tensor> Forward(SequenceState* state, absl::Span<const int32_t> tokens, int64_t start,
+                                 Rows rows = Rows::kAll);
 
   // One decode step of several sequences together: token b at position starts[b] of
   // states[b]. Each weight is read once for the whole batch (Interpreter::RunBatch); returns
@@ -38,6 +43,7 @@ class ModelRunner {
   Interpreter* engine_;
   int64_t context_ = 0;
   int64_t vocab_ = 0;
+  bool has_prefill_last_ = false;
 };
 
 // Convenience for verification: logits of every position of `tokens` fed from position 0 in

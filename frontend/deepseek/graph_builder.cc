@@ -31,7 +31,10 @@ class DeepseekGraph {
       : c_(c), weights_(w), opt_(o), module_(m) {}
 
   absl::Status DeclareGlobals();
-  void BuildFunction(const std::string& name, bool decode);
+  // decode: one token (S = 1). last_row: logits of one row only, chosen by an i32[1] argument
+  // %last (generation needs the last prompt row's; the LM head over every row of a long prompt
+  // would cost S times as much).
+  void BuildFunction(const std::string& name, bool decode, bool last_row = false);
 
  private:
   // --- weights and state
@@ -286,14 +289,15 @@ Value* DeepseekGraph::Attention(int64_t l, Value* a) {
   return Linear(b_->Reshape(o, Shape{s_, h * dv}), p + "o_proj");                                // §7.8
 }
 
-// §3: the top-level forward of one chunk; logits for every row.
-void DeepseekGraph::BuildFunction(const std::string& name, bool decode) {
+// §3: the top-level forward of one chunk; logits for every row, or for the row %last.
+void DeepseekGraph::BuildFunction(const std::string& name, bool decode, bool last_row) {
   std::vector<std::string> symbols = decode ? std::vector<std::string>{"P"} : std::vector<std::string>{"S", "P"};
   ir::Function* f = module_->AddFunction(name, symbols);
   s_ = decode ? Dim(1) : Dim::Symbol("S");
   p_ = Dim::Symbol("P");
   t_ = p_ + s_;
   Value* tokens = f->AddArgument(Type::Tensor(DType::kI32, Shape{s_}), "tokens");
+  Value* last = last_row ? f->AddArgument(Type::Tensor(DType::kI32, Shape{Dim(1)}), "last") : nullptr;
   b_ = std::make_unique<ir::Builder>(f);
   positions_ = b_->Named("positions").Op(OpCode::kPositions, {}, {{"start", p_}, {"length", s_}});
   freqs_ = b_->Named("rope_freqs").Op(
@@ -309,6 +313,10 @@ void DeepseekGraph::BuildFunction(const std::string& name, bool decode) {
     Value* a = b_->RmsNorm(r, W(p + "input_layernorm"), c_.norm_eps);
     Value* o = Attention(l, a);
     r = b_->Named(absl::StrCat("resid.", l)).Add(o, r);
+    if (last != nullptr && l + 1 == c_.n_layers) {
+      // Every row's keys are cached by now; only row %last goes on through the last FFN.
+      r = b_->Named("last_row").Op(OpCode::kGather, {r, last}, {{"axis", int64_t{0}}});
+    }
     Value* fin = b_->RmsNorm(r, W(p + "post_attention_layernorm"), c_.norm_eps);
     h = c_.IsMoeLayer(l) ? Moe(l, fin) : Ffn(fin, p + "mlp.");
     h->set_name(absl::StrCat("ffn_out.", l));
@@ -340,6 +348,7 @@ absl::StatusOr<std::unique_ptr<ir::Module>> BuildDeepseekModule(const ModelConfi
   if (absl::Status s = graph.DeclareGlobals(); !s.ok()) return s;
   graph.BuildFunction("prefill", /*decode=*/false);
   graph.BuildFunction("decode", /*decode=*/true);
+  graph.BuildFunction("prefill_last", /*decode=*/false, /*last_row=*/true);
   if (absl::Status s = ir::Verify(*module); !s.ok()) {
     return absl::InternalError(absl::StrCat("the declared graph does not verify: ", s.message()));
   }

@@ -47,7 +47,7 @@ absl::StatusOr<RunTimes> Generate(runtime::ModelRunner& runner, const std::vecto
   std::unique_ptr<runtime::SequenceState> state = runner.NewSequence();
   auto start = std::chrono::steady_clock::now();
   if (profiler) profiler->BeginPhase("prefill");
-  absl::StatusOr<runtime::Tensor> logits = runner.Forward(state.get(), prompt, 0);
+  absl::StatusOr<runtime::Tensor> logits = runner.Forward(state.get(), prompt, 0, runtime::ModelRunner::Rows::kLast);
   if (profiler) profiler->EndPhase();
   if (!logits.ok()) return logits.status();
   r.prefill_s = Seconds(start);

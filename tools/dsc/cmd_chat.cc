@@ -52,7 +52,8 @@ class ChatSession {
       return absl::OutOfRangeError(absl::StrCat("the conversation would exceed the context of ", runner_.context(),
                                                 " tokens; /reset to start over"));
     }
-    absl::StatusOr<runtime::Tensor> logits = runner_.Forward(state_.get(), ids, position_);
+    absl::StatusOr<runtime::Tensor> logits =
+        runner_.Forward(state_.get(), ids, position_, runtime::ModelRunner::Rows::kLast);
     if (!logits.ok()) return logits.status();
     position_ += static_cast<int64_t>(ids.size());
     history_.push_back(user);

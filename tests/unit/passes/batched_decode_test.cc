@@ -25,18 +25,6 @@ class OpCounter : public runtime::OpObserver {
   std::map<std::string, int> counts;
 };
 
-std::unique_ptr<TinyA> OptimizedTinyA() {
-  absl::StatusOr<std::unique_ptr<TinyA>> m = LoadTinyA();
-  EXPECT_TRUE(m.ok()) << m.status();
-  if (!m.ok()) return nullptr;
-  PassManager pm;
-  EXPECT_TRUE(pm.AddPipeline(DefaultPipeline(*(*m)->model.module)).ok());
-  absl::StatusOr<bool> changed = pm.Run(*(*m)->model.module);
-  EXPECT_TRUE(changed.ok()) << changed.status();
-  (*m)->Start();
-  return std::move(*m);
-}
-
 TEST(BatchedDecodeTest, SameLogitsAsSeparateStepsWithWeightsReadOncePerStep) {
   std::unique_ptr<TinyA> m = OptimizedTinyA();
   ASSERT_NE(m, nullptr);

@@ -123,13 +123,18 @@ TEST(DefaultPipeline, OptimizedGraphHasTheSpecializedForms) {
     EXPECT_EQ(CountOps(module, f->name(), ir::OpCode::kMoeExperts), 0) << "@" << f->name();
     EXPECT_EQ(CountOps(module, f->name(), ir::OpCode::kRopeFreqs), 0) << "@" << f->name();
   }
-  EXPECT_EQ(module.functions().size(), 2u) << "the expert body is gone once both MoEs are specialized";
+  EXPECT_EQ(module.functions().size(), 3u) << "prefill, decode, prefill_last: the expert body is gone once every MoE "
+                                               "is specialized";
   EXPECT_GT(CountOps(module, "decode", ir::OpCode::kQuantizedMatmul), 0);
   EXPECT_EQ(CountOps(module, "decode", ir::OpCode::kMoeDecode), 2);            // layers 1, 2
   EXPECT_EQ(CountOps(module, "decode", ir::OpCode::kMlaDecodeAttention), 3);   // every layer
   EXPECT_EQ(CountOps(module, "decode", ir::OpCode::kAttention), 0);
   EXPECT_EQ(CountOps(module, "prefill", ir::OpCode::kMoeGrouped), 2);
   EXPECT_EQ(CountOps(module, "prefill", ir::OpCode::kMlaDecodeAttention), 0);
+  // prefill_last: the last layer's MoE runs on the one row whose logits are wanted.
+  EXPECT_EQ(CountOps(module, "prefill_last", ir::OpCode::kMoeGrouped), 1);
+  EXPECT_EQ(CountOps(module, "prefill_last", ir::OpCode::kMoeDecode), 1);
+  EXPECT_EQ(CountOps(module, "prefill_last", ir::OpCode::kGather), 1);
   EXPECT_GT(CountOps(module, "decode", ir::OpCode::kAddRmsNorm), 0);
   EXPECT_GT(CountOps(module, "decode", ir::OpCode::kGateUpSwiglu), 0);
   EXPECT_TRUE(module.metadata().contains("plan.decode"));

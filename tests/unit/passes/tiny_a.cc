@@ -4,6 +4,9 @@
 #include <cmath>
 
 #include "frontend/safetensors.h"
+#include "gtest/gtest.h"
+#include "passes/pass_manager.h"
+#include "passes/pipelines.h"
 
 namespace dsc::passes::testing {
 
@@ -23,6 +26,18 @@ absl::StatusOr<std::unique_ptr<TinyA>> LoadTinyA(frontend::KvCacheMode kv, const
   auto out = std::make_unique<TinyA>();
   out->model = std::move(*model);
   return out;
+}
+
+std::unique_ptr<TinyA> OptimizedTinyA() {
+  absl::StatusOr<std::unique_ptr<TinyA>> m = LoadTinyA();
+  EXPECT_TRUE(m.ok()) << m.status();
+  if (!m.ok()) return nullptr;
+  PassManager pm;
+  EXPECT_TRUE(pm.AddPipeline(DefaultPipeline(*(*m)->model.module)).ok());
+  absl::StatusOr<bool> changed = pm.Run(*(*m)->model.module);
+  EXPECT_TRUE(changed.ok()) << changed.status();
+  (*m)->Start();
+  return std::move(*m);
 }
 
 const frontend::SafetensorsFile& Cases() {

@@ -30,6 +30,10 @@ struct TinyA {
 absl::StatusOr<std::unique_ptr<TinyA>> LoadTinyA(frontend::KvCacheMode kv = frontend::KvCacheMode::kF32,
                                                  const std::string& revision = "r2");
 
+// LoadTinyA optimized with the default pipeline and started; nullptr (with a test failure) on
+// an error.
+std::unique_ptr<TinyA> OptimizedTinyA();
+
 // Golden tensors of cases.safetensors.
 std::vector<float> GoldenFloats(const std::string& tensor);
 std::vector<int32_t> GoldenTokens(const std::string& case_name);
