@@ -57,6 +57,8 @@ EvalResult FastMlaDecodeAttention(const EvalArgs& a);
 // attention (prefill) blocked, vectorized and split over the fast engine's threads, bit-identical
 // to the reference (eval_attention_fast.cc); Unimplemented without a thread pool.
 EvalResult FastAttention(const EvalArgs& a);
+// indexer_score the same way (eval_indexer_fast.cc).
+EvalResult FastIndexerScore(const EvalArgs& a);
 
 // y[m, n] = x[m, k] · W[index]ᵀ for matrix `index` of a weight [..., n, k] (quantized or plain):
 // through `fast` when it has a kernel, else dequantized exactly and multiplied by ref::Linear.

@@ -1,0 +1,89 @@
+// indexer_score (prefill) for fast engines: bit-identical to the reference (eval_model.cc),
+// blocked, vectorized and split over the engine's threads.
+//
+// The reference scores one query row at a time against every key: per key and head a dot
+// product over d, all of q's heads (h·d floats) against each key. Here a task is a block of up to
+// 16 query rows; per head, each key's dot products for the 16 rows run at once, one vector lane
+// per row (so each sum still runs over c in increasing order), and the head's term is added to
+// the row's score for that key — heads in increasing order, as in the reference:
+//     score[i][j] = (Σ_h max(q[i,h]·k[j], 0) · w[i,h] · scale) · k_scale[j]
+// This file is compiled with -ffp-contract=off: a fused multiply-add would round differently
+// from the reference's product-then-sum.
+#include <algorithm>
+#include <atomic>
+#include <limits>
+#include <vector>
+
+#include "runtime/cpu_kernels.h"
+#include "runtime/interp/eval_ops.h"
+
+namespace dsc::runtime {
+namespace {
+
+constexpr int kRows = 16;  // query rows per task: one float lane each in a 512-bit vector
+typedef float RowVector __attribute__((vector_size(kRows * sizeof(float)), aligned(4)));
+
+// acc[j][r] += max(Σ_c qt[c][r] · k[j·d + c], 0) · w[r] · scale for keys j < keys.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void AddHeadScores(const float* qt, const float* k,
+                                                                                int64_t d, int64_t keys,
+                                                                                const float* w, float scale,
+                                                                                float* acc) {
+  const RowVector wv = *reinterpret_cast<const RowVector*>(w);
+  const RowVector zero = {};
+  for (int64_t j = 0; j < keys; ++j) {
+    const float* kj = k + j * d;
+    RowVector dot = {};
+    for (int64_t c = 0; c < d; ++c) dot = dot + *reinterpret_cast<const RowVector*>(qt + c * kRows) * kj[c];
+    const RowVector relu = dot < zero ? zero : dot;  // std::max(dot, 0.0f): -0 and NaN stay
+    RowVector& a = *reinterpret_cast<RowVector*>(acc + j * kRows);
+    a = a + relu * wv * scale;
+  }
+}
+
+}  // namespace
+
+EvalResult FastIndexerScore(const EvalArgs& a) {
+  FastLinear* fast = a.fast;
+  if (fast == nullptr || fast->pool() == nullptr) return absl::UnimplementedError("no fast indexer path");
+  const Tensor& q = *a.in[0];
+  const Tensor& w = *a.in[1];
+  const Tensor& k = *a.in[2];
+  const Tensor* ks = a.in.size() == 4 ? a.in[3] : nullptr;
+  const int64_t s = q.shape[0], h = q.shape[1], d = q.shape[2], t = k.shape[0];
+  const float scale = static_cast<float>(ir::GetFloat(a.op.attrs(), "scale"));
+  const bool causal = ir::GetBool(a.op.attrs(), "causal");
+  absl::StatusOr<int64_t> start = ir::GetDim(a.op.attrs(), "start").Evaluate(a.symbols);
+  if (!start.ok()) return start.status();
+  Tensor y = Tensor::Float({s, t});
+  const int64_t blocks = (s + kRows - 1) / kRows;
+  std::atomic<int64_t> next{0};
+  ThreadPool& pool = *fast->pool();
+  pool.Run([&](int) {
+    std::vector<float> qt(d * kRows), wv(kRows), acc;
+    for (int64_t task = next++; task < blocks; task = next++) {
+      const int64_t block = blocks - 1 - task;  // latest first: they see the most keys
+      const int64_t i0 = block * kRows;
+      const int rows = static_cast<int>(std::min<int64_t>(kRows, s - i0));
+      auto visible = [&](int64_t i) { return causal ? std::clamp<int64_t>(*start + i + 1, 0, t) : t; };
+      const int64_t keys = visible(i0 + rows - 1);
+      acc.assign(std::max<int64_t>(keys, 1) * kRows, 0.0f);
+      for (int64_t hh = 0; hh < h; ++hh) {
+        for (int r = 0; r < kRows; ++r) {
+          const bool row = r < rows;
+          wv[r] = row ? w.f[(i0 + r) * h + hh] : 0.0f;
+          for (int64_t c = 0; c < d; ++c) qt[c * kRows + r] = row ? q.f[((i0 + r) * h + hh) * d + c] : 0.0f;
+        }
+        AddHeadScores(qt.data(), k.f.data(), d, keys, wv.data(), scale, acc.data());
+      }
+      for (int r = 0; r < rows; ++r) {
+        float* out = y.f.data() + (i0 + r) * t;
+        const int64_t n = visible(i0 + r);
+        for (int64_t j = 0; j < n; ++j) out[j] = ks != nullptr ? acc[j * kRows + r] * ks->f[j] : acc[j * kRows + r];
+        std::fill(out + n, out + t, -std::numeric_limits<float>::infinity());
+      }
+    }
+  });
+  return std::vector<Tensor>{std::move(y)};
+}
+
+}  // namespace dsc::runtime
