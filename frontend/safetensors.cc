@@ -172,6 +172,13 @@ absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(const std
   return file;
 }
 
+bool SafetensorsFile::Prefault(uint64_t offset, uint64_t bytes) const {
+  if (mapping_ == nullptr || offset >= file_size_) return false;
+  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  const uint64_t begin = offset / page * page, end = std::min(file_size_, offset + bytes);
+  return ::madvise(static_cast<uint8_t*>(mapping_) + begin, end - begin, MADV_POPULATE_READ) == 0;
+}
+
 absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::FromBuffer(
     std::string_view bytes, const std::string& source) {
   std::unique_ptr<SafetensorsFile> file(new SafetensorsFile());

@@ -64,6 +64,10 @@ class SafetensorsFile {
   // Size of the whole file and of the JSON header (the N of §7).
   uint64_t file_size() const { return file_size_; }
   uint64_t header_size() const { return header_size_; }
+  // Maps bytes [offset, offset + bytes) of the file into this process now (MADV_POPULATE_READ:
+  // reads what is not cached yet), so that first uses later do not fault. Advice: false when
+  // the kernel declines or the file is not mapped.
+  bool Prefault(uint64_t offset, uint64_t bytes) const;
 
  private:
   SafetensorsFile() = default;

@@ -5,7 +5,8 @@
 // product over d, all of q's heads (h·d floats) against each key. Here a task is a block of up to
 // 16 query rows; per head, each key's dot products for the 16 rows run at once, one vector lane
 // per row (so each sum still runs over c in increasing order), and the head's term is added to
-// the row's score for that key — heads in increasing order, as in the reference:
+// the row's score for that key — heads in increasing order, as in the reference (a decode row
+// puts its heads in the lanes instead, RowScores):
 //     score[i][j] = (Σ_h max(q[i,h]·k[j], 0) · w[i,h] · scale) · k_scale[j]
 // This file is compiled with -ffp-contract=off: a fused multiply-add would round differently
 // from the reference's product-then-sum.
@@ -40,6 +41,49 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void AddHeadScores(
   }
 }
 
+// Decode (one query row): the row's heads go in the lanes instead, `groups` vectors of 16 heads
+// (qt[g][c][lane], zero-padded). Per key, each head's dot product runs over c in increasing
+// order in its lane; the heads' terms are then added in increasing head order, as the
+// reference does. Writes out[j] for keys j in [begin, end).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void RowScores(const float* qt, const float* k, int64_t d,
+                                                                            int64_t groups, int64_t heads,
+                                                                            const float* w, float scale,
+                                                                            const float* k_scale, int64_t begin,
+                                                                            int64_t end, float* out) {
+  const RowVector zero = {};
+  float terms[kRows];
+  for (int64_t j = begin; j < end; ++j) {
+    const float* kj = k + j * d;
+    float acc = 0.0f;
+    for (int64_t g = 0; g < groups; ++g) {
+      const float* qg = qt + g * d * kRows;
+      RowVector dot = {};
+      for (int64_t c = 0; c < d; ++c) dot = dot + *reinterpret_cast<const RowVector*>(qg + c * kRows) * kj[c];
+      const RowVector relu = dot < zero ? zero : dot;
+      *reinterpret_cast<RowVector*>(terms) = relu * *reinterpret_cast<const RowVector*>(w + g * kRows) * scale;
+      const int64_t n = std::min<int64_t>(kRows, heads - g * kRows);
+      for (int64_t l = 0; l < n; ++l) acc += terms[l];
+    }
+    out[j] = k_scale != nullptr ? acc * k_scale[j] : acc;
+  }
+}
+
+// One query row against `keys` keys, the keys split over the pool's threads.
+void ScoreOneRow(ThreadPool& pool, const float* q, const float* w, const float* k, const float* k_scale, int64_t h,
+                 int64_t d, int64_t keys, float scale, float* out) {
+  const int64_t groups = (h + kRows - 1) / kRows;
+  std::vector<float> qt(groups * d * kRows, 0.0f), wv(groups * kRows, 0.0f);
+  for (int64_t hh = 0; hh < h; ++hh) {
+    const int64_t g = hh / kRows, lane = hh % kRows;
+    wv[g * kRows + lane] = w[hh];
+    for (int64_t c = 0; c < d; ++c) qt[(g * d + c) * kRows + lane] = q[hh * d + c];
+  }
+  pool.Run([&](int thread) {
+    const auto [begin, end] = SplitRows(keys, pool.size(), thread, 1);
+    RowScores(qt.data(), k, d, groups, h, wv.data(), scale, k_scale, begin, end, out);
+  });
+}
+
 }  // namespace
 
 EvalResult FastIndexerScore(const EvalArgs& a) {
@@ -55,9 +99,16 @@ EvalResult FastIndexerScore(const EvalArgs& a) {
   absl::StatusOr<int64_t> start = ir::GetDim(a.op.attrs(), "start").Evaluate(a.symbols);
   if (!start.ok()) return start.status();
   Tensor y = Tensor::Float({s, t});
+  ThreadPool& pool = *fast->pool();
+  if (s == 1) {
+    const int64_t keys = causal ? std::clamp<int64_t>(*start + 1, 0, t) : t;
+    ScoreOneRow(pool, q.f.data(), w.f.data(), k.f.data(), ks != nullptr ? ks->f.data() : nullptr, h, d, keys, scale,
+                y.f.data());
+    std::fill(y.f.begin() + keys, y.f.end(), -std::numeric_limits<float>::infinity());
+    return std::vector<Tensor>{std::move(y)};
+  }
   const int64_t blocks = (s + kRows - 1) / kRows;
   std::atomic<int64_t> next{0};
-  ThreadPool& pool = *fast->pool();
   pool.Run([&](int) {
     std::vector<float> qt(d * kRows), wv(kRows), acc;
     for (int64_t task = next++; task < blocks; task = next++) {

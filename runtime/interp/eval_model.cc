@@ -87,7 +87,7 @@ EvalResult Fp8Quantize(const EvalArgs& a) {
 
 // model.md §8.6: I[s,t] = s_k[t] · Σ_h w[s,h] · scale · relu(q[s,h] · k8[t]), causal: t ≤ start+s.
 EvalResult IndexerScore(const EvalArgs& a) {
-  if (a.fast != nullptr && a.in[0]->shape[0] > 1) {  // prefill; decode's one row is already fast
+  if (a.fast != nullptr) {
     EvalResult fast = FastIndexerScore(a);
     if (fast.ok() || fast.status().code() != absl::StatusCode::kUnimplemented) return fast;
   }

@@ -1,10 +1,10 @@
 // Model loading and engine selection for the run/logits/perplexity subcommands.
 #include "tools/dsc/engine.h"
 
-#include <cstring>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -123,6 +123,24 @@ absl::StatusOr<frontend::LoadOptions> LoadOptionsFor(const ModelFlags& flags, in
   return options;
 }
 
+void MapWeightsIn(const frontend::Checkpoint& checkpoint) {
+  int64_t total = 0, done = 0;
+  for (const auto& file : checkpoint.files()) total += static_cast<int64_t>(file->file_size());
+  const double ram = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
+  if (static_cast<double>(total) > 0.9 * ram) return;
+  ProgressBar bar("mapping weights", ProgressUnit::kBytes);
+  constexpr uint64_t kStep = uint64_t{256} << 20;
+  for (const auto& file : checkpoint.files()) {
+    for (uint64_t offset = 0; offset < file->file_size(); offset += kStep) {
+      bar.Update(done + static_cast<int64_t>(offset), total);
+      if (!file->Prefault(offset, kStep)) break;  // advice only
+    }
+    done += static_cast<int64_t>(file->file_size());
+  }
+  bar.Update(total, total);
+  bar.Finish();
+}
+
 absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const ModelFlags& flags, int64_t context) {
   if (!flags.artifact_dir.empty()) return OpenArtifactEngine(flags);  // IR + objects from `dsc compile`
   if (flags.model_dir.empty()) return absl::InvalidArgumentError("no model: give -m DIR");
@@ -141,6 +159,7 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const ModelFlags& flags, int6
   }
   engine->model = std::move(*model);
   const frontend::LoadedModel* m = &engine->model;
+  MapWeightsIn(*m->checkpoint);
   if (flags.engine == "jit") {
     passes::PassManager pm;
     if (absl::Status s = pm.AddPipeline(passes::DefaultPipeline(*m->module)); !s.ok()) return s;
