@@ -7,9 +7,11 @@
 //   - q̃ = W_UKᵀ q_nope is a transposed product. Its matrix is derived once per engine: W_UK
 //     of every head transposed to [R, d_n] as the exact products e2m1 · e4m3 (a 6-bit
 //     significand, exact in BF16) — then q̃ = global · (that · q_nope) is a BF16 GEMV.
-// Heads are split over the engine's threads; each runs its kernels on its own thread.
-// Differs from the reference only in summation order and in applying the per-tensor scale
-// once per sum instead of once per weight (float32 roundings).
+//   - the attention over the cached latents runs for all heads at once
+//     (latent_attention_fast.h), bit-identical to the reference's for the same q̃.
+// The products are split over the engine's threads by heads, each on its own thread's kernels.
+// Differs from the reference only in the products' summation order and in applying the
+// per-tensor scale once per sum instead of once per weight (float32 roundings).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -19,6 +21,7 @@
 #include "runtime/cpu_kernels.h"
 #include "runtime/interp/eval_ops.h"
 #include "runtime/interp/kernels_attention.h"
+#include "runtime/interp/latent_attention_fast.h"
 
 namespace dsc::runtime {
 namespace {
@@ -46,22 +49,6 @@ void FillTransposedUk(const QuantView& w, int64_t head_begin, int64_t head_end, 
       }
     }
   }
-}
-
-// Σ a[i]·b[i] in 16 interleaved partial sums, so the compiler vectorizes it (the reference's
-// sequential sum is one dependent add per element: at 512 cached positions and 128 heads the
-// scores took ~30 ms per layer). Cloned per ISA and picked at load time.
-__attribute__((target_clones("avx512f", "avx2", "default"))) float DotReassociated(const float* a, const float* b,
-                                                                                   int64_t n) {
-  float acc[16] = {};
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    for (int j = 0; j < 16; ++j) acc[j] += a[i + j] * b[i + j];
-  }
-  float sum = 0.0f;
-  for (int j = 0; j < 16; ++j) sum += acc[j];
-  for (; i < n; ++i) sum += a[i] * b[i];
-  return sum;
 }
 
 }  // namespace
@@ -107,29 +94,32 @@ EvalResult FastMlaDecodeAttention(const EvalArgs& a) {
 
   Tensor o = Tensor::Float(a.result_shapes[0]);
   ThreadPool& pool = *fast->pool();
-  const int64_t tasks = s * h;
-  pool.Run([&](int thread) {
-    auto [begin, end] = SplitRows(tasks, pool.size(), thread, 1);
-    thread_local std::vector<float> ql, ol, z, y;
-    ql.resize(rank);
-    ol.resize(rank);
-    z.resize(t);
-    y.resize(n);
-    for (int64_t task = begin; task < end; ++task) {
-      const int64_t i = task / h, hh = task % h;
-      const float* q_nope = qn.f.data() + (i * h + hh) * dn;
-      const float* q_pe = qp.f.data() + (i * h + hh) * dr;
-      fast->RunRows(nullptr, 0, ir::DType::kBF16, uk_bytes + hh * rank * dn * 2, rank, dn, q_nope, 1, ql.data(), 0,
-                    rank, thread);
-      for (int64_t c = 0; c < rank; ++c) ql[c] *= global;
-      ref::MlaLatentAttentionRow(ql.data(), q_pe, kv.f.data(), pe.f.data(), t, rank, dr, attrs->scale,
-                                 mask != nullptr ? mask->f.data() + i * t : nullptr,
-                                 attrs->causal ? attrs->start + i : -1, z.data(), ol.data(), DotReassociated);
-      const int64_t first = hh * rows + dn;
-      fast->RunRows(&w.quant, 0, ir::DType::kF32, nullptr, n, rank, ol.data(), 1, y.data(), first, first + dv, thread);
-      std::copy_n(y.begin() + first, dv, o.f.begin() + (i * h + hh) * dv);
-    }
-  });
+  std::vector<float> ql(h * rank), ol(h * rank);
+  for (int64_t i = 0; i < s; ++i) {
+    pool.Run([&](int thread) {  // q̃ = W_UKᵀ q_nope per head
+      const auto [begin, end] = SplitRows(h, pool.size(), thread, 1);
+      for (int64_t hh = begin; hh < end; ++hh) {
+        float* q_latent = ql.data() + hh * rank;
+        fast->RunRows(nullptr, 0, ir::DType::kBF16, uk_bytes + hh * rank * dn * 2, rank, dn,
+                      qn.f.data() + (i * h + hh) * dn, 1, q_latent, 0, rank, thread);
+        for (int64_t c = 0; c < rank; ++c) q_latent[c] *= global;
+      }
+    });
+    LatentAttentionAllHeads(pool, ql.data(), qp.f.data() + i * h * dr, kv.f.data(), pe.f.data(), t, h, rank, dr,
+                            attrs->scale, mask != nullptr ? mask->f.data() + i * t : nullptr,
+                            attrs->causal ? attrs->start + i : -1, ol.data());
+    pool.Run([&](int thread) {  // o = W_UV ō per head: the head's rows of W_KVB
+      const auto [begin, end] = SplitRows(h, pool.size(), thread, 1);
+      thread_local std::vector<float> y;
+      y.resize(n);
+      for (int64_t hh = begin; hh < end; ++hh) {
+        const int64_t first = hh * rows + dn;
+        fast->RunRows(&w.quant, 0, ir::DType::kF32, nullptr, n, rank, ol.data() + hh * rank, 1, y.data(), first,
+                      first + dv, thread);
+        std::copy_n(y.begin() + first, dv, o.f.begin() + (i * h + hh) * dv);
+      }
+    });
+  }
   return std::vector<Tensor>{std::move(o)};
 }
 

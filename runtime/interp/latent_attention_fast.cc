@@ -1,0 +1,135 @@
+// MLA latent attention of one query row for all heads at once (latent_attention_fast.h).
+// Compiled with -ffp-contract=off: a fused multiply-add would round differently from the
+// reference's product-then-sum.
+#include "runtime/interp/latent_attention_fast.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "runtime/cpu_kernels.h"
+#include "runtime/interp/kernels_attention.h"
+
+namespace dsc::runtime {
+namespace {
+
+constexpr int kLanes = 16;  // heads per vector
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+typedef float HeadVector __attribute__((vector_size(kLanes * sizeof(float)), aligned(4)));
+
+HeadVector Load(const float* p) { return *reinterpret_cast<const HeadVector*>(p); }
+
+// z[i][g·16 + lane] = scale·(q̃·KV[key] + q_pe·PE[key]) + m for the keys keys[i], i in
+// [begin, end): per lane a sequential sum over c, as the reference's dot. Four keys at a time:
+// one key's sum is a chain of dependent adds, four chains overlap (and share q's loads).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void ScoreKeys(
+    const float* ql_t, const float* qp_t, const float* kv, const float* pe, int64_t rank, int64_t dr, int64_t groups,
+    const int64_t* keys, int64_t begin, int64_t end, float scale, const float* mask, float* z) {
+  constexpr int kKeys = 4;
+  for (int64_t i0 = begin; i0 < end; i0 += kKeys) {
+    const int n = static_cast<int>(std::min<int64_t>(kKeys, end - i0));
+    const float* kv_j[kKeys];
+    const float* pe_j[kKeys];
+    for (int l = 0; l < kKeys; ++l) {  // a short group repeats its last key (results unused)
+      const int64_t key = keys[i0 + std::min(l, n - 1)];
+      kv_j[l] = kv + key * rank;
+      pe_j[l] = pe + key * dr;
+    }
+    for (int64_t g = 0; g < groups; ++g) {
+      HeadVector latent[kKeys] = {}, rope[kKeys] = {};
+      for (int64_t c = 0; c < rank; ++c) {
+        const HeadVector q = Load(ql_t + (g * rank + c) * kLanes);
+        for (int l = 0; l < kKeys; ++l) latent[l] = latent[l] + q * kv_j[l][c];
+      }
+      for (int64_t c = 0; c < dr; ++c) {
+        const HeadVector q = Load(qp_t + (g * dr + c) * kLanes);
+        for (int l = 0; l < kKeys; ++l) rope[l] = rope[l] + q * pe_j[l][c];
+      }
+      for (int l = 0; l < n; ++l) {
+        const float m = mask != nullptr ? mask[keys[i0 + l]] : 0.0f;
+        *reinterpret_cast<HeadVector*>(z + ((i0 + l) * groups + g) * kLanes) = scale * (latent[l] + rope[l]) + m;
+      }
+    }
+  }
+}
+
+// o[h][c - c0] += p[h][i] · KV[keys[i]][c] for c in [c0, c1) (o zeroed, rows of c1 - c0),
+// keys in order, p == 0 skipped.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void AccumulateValues(
+    const float* p, const float* kv, const int64_t* keys, int64_t n, int64_t heads, int64_t rank, int64_t c0,
+    int64_t c1, float* o) {
+  const int64_t width = c1 - c0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float* row = kv + keys[i] * rank + c0;
+    for (int64_t h = 0; h < heads; ++h) {
+      const float ph = p[h * n + i];
+      if (ph == 0.0f) continue;
+      float* out = o + h * width;
+      for (int64_t c = 0; c < width; ++c) out[c] = out[c] + ph * row[c];
+    }
+  }
+}
+
+}  // namespace
+
+void LatentAttentionAllHeads(ThreadPool& pool, const float* q_latent, const float* q_pe, const float* kv,
+                             const float* pe, int64_t t, int64_t heads, int64_t rank, int64_t dr, float scale,
+                             const float* mask, int64_t last_visible, float* o_latent) {
+  const int64_t groups = (heads + kLanes - 1) / kLanes, padded = groups * kLanes;
+  // The keys whose score is not −inf whatever the dot, in increasing order: the others add
+  // exp(−inf) = 0 to the sum and nothing to ō in the reference.
+  std::vector<int64_t> keys;
+  const int64_t visible_end = last_visible >= 0 ? std::min(t, last_visible + 1) : t;
+  for (int64_t j = 0; j < visible_end; ++j) {
+    if (mask == nullptr || mask[j] != kNegInf) keys.push_back(j);
+  }
+  const int64_t n = static_cast<int64_t>(keys.size());
+  if (n == 0) {  // no key at all: the reference's 0/0 probabilities (NaN), exactly as it makes them
+    std::vector<float> z(std::max<int64_t>(t, 1));
+    for (int64_t h = 0; h < heads; ++h) {
+      ref::MlaLatentAttentionRow(q_latent + h * rank, q_pe + h * dr, kv, pe, t, rank, dr, scale, mask, last_visible,
+                                 z.data(), o_latent + h * rank, nullptr);
+    }
+    return;
+  }
+  std::vector<float> ql_t(groups * rank * kLanes, 0.0f), qp_t(groups * dr * kLanes, 0.0f);
+  for (int64_t h = 0; h < heads; ++h) {
+    const int64_t g = h / kLanes, lane = h % kLanes;
+    for (int64_t c = 0; c < rank; ++c) ql_t[(g * rank + c) * kLanes + lane] = q_latent[h * rank + c];
+    for (int64_t c = 0; c < dr; ++c) qp_t[(g * dr + c) * kLanes + lane] = q_pe[h * dr + c];
+  }
+  std::vector<float> z(std::max<int64_t>(n, 1) * padded);
+  const int threads = pool.size();
+  pool.Run([&](int thread) {  // scores, keys split over the threads
+    const auto [begin, end] = SplitRows(n, threads, thread, 1);
+    ScoreKeys(ql_t.data(), qp_t.data(), kv, pe, rank, dr, groups, keys.data(), begin, end, scale, mask, z.data());
+  });
+  // Softmax per head, keys in order, as the reference; into p [heads, n]: a head's row is its
+  // thread's alone (heads share z's cache lines, so writing z back would bounce them).
+  std::vector<float> p(heads * n);
+  pool.Run([&](int thread) {
+    const auto [begin, end] = SplitRows(heads, threads, thread, 1);
+    for (int64_t h = begin; h < end; ++h) {
+      float* ph = p.data() + h * n;
+      float zmax = kNegInf;
+      for (int64_t i = 0; i < n; ++i) zmax = std::max(zmax, ph[i] = z[i * padded + h]);
+      float sum = 0.0f;
+      for (int64_t i = 0; i < n; ++i) {
+        ph[i] = ph[i] == kNegInf ? 0.0f : std::exp(ph[i] - zmax);
+        sum += ph[i];
+      }
+      for (int64_t i = 0; i < n; ++i) ph[i] /= sum;
+    }
+  });
+  pool.Run([&](int thread) {  // ō, its columns split over the threads (each sum stays in key order)
+    const auto [c0, c1] = SplitRows(rank, threads, thread, kLanes);
+    // Summed in the thread's own buffer: both threads adding into one cache line of o_latent
+    // at their boundary, once per key and head, made this phase 5x slower than one thread.
+    std::vector<float> own(heads * (c1 - c0), 0.0f);
+    AccumulateValues(p.data(), kv, keys.data(), n, heads, rank, c0, c1, own.data());
+    for (int64_t h = 0; h < heads; ++h) std::copy_n(own.data() + h * (c1 - c0), c1 - c0, o_latent + h * rank + c0);
+  });
+}
+
+}  // namespace dsc::runtime

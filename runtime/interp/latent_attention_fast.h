@@ -1,0 +1,25 @@
+// MLA latent attention (model.md §7b) of one query row for all heads at once, for fast engines:
+//     ō[h] = Σ_t softmax_t(scale·(q̃[h]·KV[t] + q_pe[h]·PE[t]) + mask[t]) · KV[t]
+// over the keys t <= last_visible (all when last_visible < 0) that the mask does not drop (−inf).
+// The heads sit in vector lanes (16 per vector), so each key's row of KV is read once for all
+// heads and each head's dot product still sums over c in increasing order: bit-identical to
+// ref::MlaLatentAttentionRow with its default sequential dot. Keys are split over the pool's
+// threads for the scores, heads for the softmax, ō's columns for the weighted sum.
+#ifndef DSC_RUNTIME_INTERP_LATENT_ATTENTION_FAST_H_
+#define DSC_RUNTIME_INTERP_LATENT_ATTENTION_FAST_H_
+
+#include <cstdint>
+
+#include "runtime/thread_pool.h"
+
+namespace dsc::runtime {
+
+// q_latent [heads, rank], q_pe [heads, dr], kv [t, rank], pe [t, dr], mask [t] or null;
+// o_latent [heads, rank].
+void LatentAttentionAllHeads(ThreadPool& pool, const float* q_latent, const float* q_pe, const float* kv,
+                             const float* pe, int64_t t, int64_t heads, int64_t rank, int64_t dr, float scale,
+                             const float* mask, int64_t last_visible, float* o_latent);
+
+}  // namespace dsc::runtime
+
+#endif  // DSC_RUNTIME_INTERP_LATENT_ATTENTION_FAST_H_
