@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 
 #include "absl/strings/str_cat.h"
 #include "numerics/scalar_formats.h"
@@ -149,12 +150,55 @@ absl::Status Interpreter::BindArguments(const ir::Function& f, const ir::SymbolB
   return absl::OkStatus();
 }
 
+const std::vector<std::vector<const ir::Value*>>& Interpreter::DeadAfter(const ir::Function& f) {
+  auto it = dead_after_.find(&f);
+  if (it != dead_after_.end()) return it->second;
+  const auto& ops = f.ops();
+  absl::flat_hash_map<const ir::Value*, size_t> last_use;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    for (int r = 0; r < ops[i]->num_results(); ++r) last_use[ops[i]->result(r)] = i;  // unused: freed at once
+    for (const ir::Value* v : ops[i]->operands()) {
+      if (v->kind() != ir::Value::Kind::kConstant && v->kind() != ir::Value::Kind::kState) last_use[v] = i;
+    }
+  }
+  std::vector<std::vector<const ir::Value*>> dead(ops.size());
+  for (const auto& [v, i] : last_use) {
+    if (ops[i]->code() != OpCode::kReturn) dead[i].push_back(v);
+  }
+  return dead_after_.emplace(&f, std::move(dead)).first->second;
+}
+
 absl::StatusOr<std::vector<Tensor>> Interpreter::RunFunction(const ir::Function& f, const ir::SymbolBindings& symbols,
                                                              std::vector<Tensor> args, SequenceState* state) {
+  const std::vector<std::vector<const ir::Value*>>& dead_after = DeadAfter(f);
   ValueMap values;
+  // cache_read lends the state buffer itself when the read covers exactly the rows written
+  // (a decode step reads the whole cache right after writing its row): no copy of the cache per
+  // read. The buffer goes back when the value dies, before anything else touches the state,
+  // and when the run ends (also on errors).
+  absl::flat_hash_map<const ir::Value*, const ir::Value*> lent;  // state -> value holding it
+  auto give_back = [&](const ir::Value* s, bool copy) {
+    Tensor& holder = values.at(lent.at(s));
+    Tensor& buf = state->buffers.at(s);
+    if (copy) {
+      buf.f = holder.f;
+    } else {
+      buf.f = std::move(holder.f);
+    }
+    lent.erase(s);
+  };
+  struct ReturnAll {
+    std::function<void()> fn;
+    ~ReturnAll() { fn(); }
+  } return_all{[&] {
+    while (!lent.empty()) give_back(lent.begin()->first, false);
+  }};
   if (absl::Status st = BindArguments(f, symbols, std::move(args), &values); !st.ok()) return st;
-  for (const auto& op_ptr : f.ops()) {
-    const ir::Operation& op = *op_ptr;
+  for (size_t index = 0; index < f.ops().size(); ++index) {
+    const ir::Operation& op = *f.ops()[index];
+    for (const ir::Value* v : op.operands()) {  // the op may read or write a lent state: take it back
+      if (v->kind() == ir::Value::Kind::kState && lent.contains(v)) give_back(v, /*copy=*/true);
+    }
     absl::StatusOr<std::vector<const Tensor*>> in = Operands(op, values, state);
     if (!in.ok()) return in.status();
     if (op.code() == OpCode::kReturn) {
@@ -164,9 +208,35 @@ absl::StatusOr<std::vector<Tensor>> Interpreter::RunFunction(const ir::Function&
     }
     absl::StatusOr<std::vector<std::vector<int64_t>>> shapes = ResultShapes(op, symbols);
     if (!shapes.ok()) return shapes.status();
-    absl::StatusOr<std::vector<Tensor>> results = EvalOp(f, op, *in, symbols, std::move(*shapes), state);
-    if (!results.ok()) return results.status();
-    for (size_t r = 0; r < results->size(); ++r) values[op.result(static_cast<int>(r))] = std::move((*results)[r]);
+    Tensor* buf = op.code() == OpCode::kCacheRead ? &state->buffers.at(op.operand(0)) : nullptr;
+    auto elements = [](const std::vector<int64_t>& shape) {
+      int64_t n = 1;
+      for (int64_t d : shape) n *= d;
+      return n;
+    };
+    if (buf != nullptr && !(*shapes)[0].empty() && (*shapes)[0][0] <= buf->shape[0] &&
+        static_cast<int64_t>(buf->f.size()) == elements((*shapes)[0])) {
+      ObservedOp observed(observer_, f, op, *in, symbols);
+      Tensor y;
+      y.dtype = buf->dtype;
+      y.shape = std::move((*shapes)[0]);
+      y.f = std::move(buf->f);
+      values[op.result(0)] = std::move(y);
+      lent[op.operand(0)] = op.result(0);
+    } else {
+      absl::StatusOr<std::vector<Tensor>> results = EvalOp(f, op, *in, symbols, std::move(*shapes), state);
+      if (!results.ok()) return results.status();
+      for (size_t r = 0; r < results->size(); ++r) values[op.result(static_cast<int>(r))] = std::move((*results)[r]);
+    }
+    for (const ir::Value* v : dead_after[index]) {
+      for (const auto& [s, holder] : lent) {
+        if (holder == v) {
+          give_back(s, /*copy=*/false);
+          break;
+        }
+      }
+      values.erase(v);
+    }
   }
   return absl::InternalError(absl::StrCat("@", f.name(), " has no return"));
 }

@@ -77,6 +77,9 @@ class Interpreter {
                                            std::vector<ValueMap>& values, const std::vector<SequenceState*>& states);
   absl::StatusOr<std::vector<Tensor>> RunFunction(const ir::Function& f, const ir::SymbolBindings& symbols,
                                                   std::vector<Tensor> args, SequenceState* state);
+  // For each op of `f` (by position), the values whose last use it is: RunFunction frees them
+  // right after it, so a run holds only live values (computed once per function).
+  const std::vector<std::vector<const ir::Value*>>& DeadAfter(const ir::Function& f);
   // Decoded constant (cached): plain tensors widened to f32, quantized ones as packed views.
   absl::StatusOr<const Tensor*> Constant(const ir::Value* c);
   void FindInPlaceConstants();
@@ -96,6 +99,9 @@ class Interpreter {
   bool in_place_known_ = false;
   absl::flat_hash_set<const ir::Value*> in_place_;
   DerivedWeights derived_;
+  // node_hash_map: RunFunction holds its function's entry while a nested run (moe_experts'
+  // body) adds another.
+  absl::node_hash_map<const ir::Function*, std::vector<std::vector<const ir::Value*>>> dead_after_;
 };
 
 }  // namespace dsc::runtime
