@@ -29,15 +29,22 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 typedef float RowVector __attribute__((vector_size(kRows * sizeof(float)), aligned(4)));
 
 // dots[j][r] = Σ_c qt[c][r] · k[j·k_stride + c] for keys j < keys: per lane, 0 + products added
-// in increasing c (the reference's loop). Cloned per ISA, picked at load time.
+// in increasing c (the reference's loop). Four keys at a time: one key's sum is a chain of
+// dependent adds, four overlap and share the q loads. Cloned per ISA, picked at load time.
 __attribute__((target_clones("avx512f", "avx2", "default"))) void BlockDots(const float* qt, const float* k,
                                                                             int64_t k_stride, int64_t d, int64_t keys,
                                                                             float* dots) {
-  for (int64_t j = 0; j < keys; ++j) {
-    const float* kj = k + j * k_stride;
-    RowVector acc = {};
-    for (int64_t c = 0; c < d; ++c) acc = acc + *reinterpret_cast<const RowVector*>(qt + c * kRows) * kj[c];
-    *reinterpret_cast<RowVector*>(dots + j * kRows) = acc;
+  constexpr int kKeys = 4;
+  for (int64_t j0 = 0; j0 < keys; j0 += kKeys) {
+    const int n = static_cast<int>(std::min<int64_t>(kKeys, keys - j0));
+    const float* kj[kKeys];
+    for (int l = 0; l < kKeys; ++l) kj[l] = k + (j0 + std::min(l, n - 1)) * k_stride;  // short: repeat
+    RowVector acc[kKeys] = {};
+    for (int64_t c = 0; c < d; ++c) {
+      const RowVector q = *reinterpret_cast<const RowVector*>(qt + c * kRows);
+      for (int l = 0; l < kKeys; ++l) acc[l] = acc[l] + q * kj[l][c];
+    }
+    for (int l = 0; l < n; ++l) *reinterpret_cast<RowVector*>(dots + (j0 + l) * kRows) = acc[l];
   }
 }
 

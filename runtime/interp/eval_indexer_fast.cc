@@ -31,13 +31,21 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void AddHeadScores(
                                                                                 float* acc) {
   const RowVector wv = *reinterpret_cast<const RowVector*>(w);
   const RowVector zero = {};
-  for (int64_t j = 0; j < keys; ++j) {
-    const float* kj = k + j * d;
-    RowVector dot = {};
-    for (int64_t c = 0; c < d; ++c) dot = dot + *reinterpret_cast<const RowVector*>(qt + c * kRows) * kj[c];
-    const RowVector relu = dot < zero ? zero : dot;  // std::max(dot, 0.0f): -0 and NaN stay
-    RowVector& a = *reinterpret_cast<RowVector*>(acc + j * kRows);
-    a = a + relu * wv * scale;
+  constexpr int kKeys = 4;  // four keys' dependent chains overlap (each still sums in order)
+  for (int64_t j0 = 0; j0 < keys; j0 += kKeys) {
+    const int n = static_cast<int>(std::min<int64_t>(kKeys, keys - j0));
+    const float* kj[kKeys];
+    for (int l = 0; l < kKeys; ++l) kj[l] = k + (j0 + std::min(l, n - 1)) * d;  // short: repeat
+    RowVector dot[kKeys] = {};
+    for (int64_t c = 0; c < d; ++c) {
+      const RowVector q = *reinterpret_cast<const RowVector*>(qt + c * kRows);
+      for (int l = 0; l < kKeys; ++l) dot[l] = dot[l] + q * kj[l][c];
+    }
+    for (int l = 0; l < n; ++l) {
+      const RowVector relu = dot[l] < zero ? zero : dot[l];  // std::max(dot, 0.0f): -0 and NaN stay
+      RowVector& a = *reinterpret_cast<RowVector*>(acc + (j0 + l) * kRows);
+      a = a + relu * wv * scale;
+    }
   }
 }
 
