@@ -86,6 +86,10 @@ void ScoreOneRow(ThreadPool& pool, const float* q, const float* w, const float* 
     wv[g * kRows + lane] = w[hh];
     for (int64_t c = 0; c < d; ++c) qt[(g * d + c) * kRows + lane] = q[hh * d + c];
   }
+  if (keys * h * d < (int64_t{1} << 20)) {  // less work than waking the threads
+    RowScores(qt.data(), k, d, groups, h, wv.data(), scale, k_scale, 0, keys, out);
+    return;
+  }
   pool.Run([&](int thread) {
     const auto [begin, end] = SplitRows(keys, pool.size(), thread, 1);
     RowScores(qt.data(), k, d, groups, h, wv.data(), scale, k_scale, begin, end, out);

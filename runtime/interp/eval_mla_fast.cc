@@ -95,29 +95,52 @@ EvalResult FastMlaDecodeAttention(const EvalArgs& a) {
   Tensor o = Tensor::Float(a.result_shapes[0]);
   ThreadPool& pool = *fast->pool();
   std::vector<float> ql(h * rank), ol(h * rank);
+  // q̃ = W_UKᵀ q_nope and o = W_UV ō for heads [begin, end) of row i, on `thread`'s kernels.
+  auto absorb = [&](int64_t i, int64_t begin, int64_t end, int thread) {
+    for (int64_t hh = begin; hh < end; ++hh) {
+      float* q_latent = ql.data() + hh * rank;
+      fast->RunRows(nullptr, 0, ir::DType::kBF16, uk_bytes + hh * rank * dn * 2, rank, dn,
+                    qn.f.data() + (i * h + hh) * dn, 1, q_latent, 0, rank, thread);
+      for (int64_t c = 0; c < rank; ++c) q_latent[c] *= global;
+    }
+  };
+  auto unabsorb = [&](int64_t i, int64_t begin, int64_t end, int thread) {
+    thread_local std::vector<float> y;
+    y.resize(n);
+    for (int64_t hh = begin; hh < end; ++hh) {
+      const int64_t first = hh * rows + dn;
+      fast->RunRows(&w.quant, 0, ir::DType::kF32, nullptr, n, rank, ol.data() + hh * rank, 1, y.data(), first,
+                    first + dv, thread);
+      std::copy_n(y.begin() + first, dv, o.f.begin() + (i * h + hh) * dv);
+    }
+  };
+  // A short context: each thread takes its heads through all three steps, one pool run per
+  // row. A long one: the attention shares each key's row among all heads (three pool runs).
+  const bool short_context = t * h * (rank + dr) < (int64_t{1} << 21);
   for (int64_t i = 0; i < s; ++i) {
-    pool.Run([&](int thread) {  // q̃ = W_UKᵀ q_nope per head
+    const float* mask_row = mask != nullptr ? mask->f.data() + i * t : nullptr;
+    const int64_t last_visible = attrs->causal ? attrs->start + i : -1;
+    const float* q_pe = qp.f.data() + i * h * dr;
+    if (short_context) {
+      pool.Run([&](int thread) {
+        const auto [begin, end] = SplitRows(h, pool.size(), thread, 1);
+        absorb(i, begin, end, thread);
+        LatentAttentionAllHeads(nullptr, ql.data() + begin * rank, q_pe + begin * dr, kv.f.data(), pe.f.data(), t,
+                                end - begin, rank, dr, attrs->scale, mask_row, last_visible,
+                                ol.data() + begin * rank);
+        unabsorb(i, begin, end, thread);
+      });
+      continue;
+    }
+    pool.Run([&](int thread) {
       const auto [begin, end] = SplitRows(h, pool.size(), thread, 1);
-      for (int64_t hh = begin; hh < end; ++hh) {
-        float* q_latent = ql.data() + hh * rank;
-        fast->RunRows(nullptr, 0, ir::DType::kBF16, uk_bytes + hh * rank * dn * 2, rank, dn,
-                      qn.f.data() + (i * h + hh) * dn, 1, q_latent, 0, rank, thread);
-        for (int64_t c = 0; c < rank; ++c) q_latent[c] *= global;
-      }
+      absorb(i, begin, end, thread);
     });
-    LatentAttentionAllHeads(pool, ql.data(), qp.f.data() + i * h * dr, kv.f.data(), pe.f.data(), t, h, rank, dr,
-                            attrs->scale, mask != nullptr ? mask->f.data() + i * t : nullptr,
-                            attrs->causal ? attrs->start + i : -1, ol.data());
-    pool.Run([&](int thread) {  // o = W_UV ō per head: the head's rows of W_KVB
+    LatentAttentionAllHeads(&pool, ql.data(), q_pe, kv.f.data(), pe.f.data(), t, h, rank, dr, attrs->scale, mask_row,
+                            last_visible, ol.data());
+    pool.Run([&](int thread) {
       const auto [begin, end] = SplitRows(h, pool.size(), thread, 1);
-      thread_local std::vector<float> y;
-      y.resize(n);
-      for (int64_t hh = begin; hh < end; ++hh) {
-        const int64_t first = hh * rows + dn;
-        fast->RunRows(&w.quant, 0, ir::DType::kF32, nullptr, n, rank, ol.data() + hh * rank, 1, y.data(), first,
-                      first + dv, thread);
-        std::copy_n(y.begin() + first, dv, o.f.begin() + (i * h + hh) * dv);
-      }
+      unabsorb(i, begin, end, thread);
     });
   }
   return std::vector<Tensor>{std::move(o)};

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <vector>
 
@@ -73,7 +74,7 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void AccumulateValu
 
 }  // namespace
 
-void LatentAttentionAllHeads(ThreadPool& pool, const float* q_latent, const float* q_pe, const float* kv,
+void LatentAttentionAllHeads(ThreadPool* pool, const float* q_latent, const float* q_pe, const float* kv,
                              const float* pe, int64_t t, int64_t heads, int64_t rank, int64_t dr, float scale,
                              const float* mask, int64_t last_visible, float* o_latent) {
   const int64_t groups = (heads + kLanes - 1) / kLanes, padded = groups * kLanes;
@@ -100,15 +101,22 @@ void LatentAttentionAllHeads(ThreadPool& pool, const float* q_latent, const floa
     for (int64_t c = 0; c < dr; ++c) qp_t[(g * dr + c) * kLanes + lane] = q_pe[h * dr + c];
   }
   std::vector<float> z(std::max<int64_t>(n, 1) * padded);
-  const int threads = pool.size();
-  pool.Run([&](int thread) {  // scores, keys split over the threads
+  const int threads = pool != nullptr ? pool->size() : 1;
+  auto run = [&](const std::function<void(int)>& part) {
+    if (pool != nullptr) {
+      pool->Run(part);
+    } else {
+      part(0);
+    }
+  };
+  run([&](int thread) {  // scores, keys split over the threads
     const auto [begin, end] = SplitRows(n, threads, thread, 1);
     ScoreKeys(ql_t.data(), qp_t.data(), kv, pe, rank, dr, groups, keys.data(), begin, end, scale, mask, z.data());
   });
   // Softmax per head, keys in order, as the reference; into p [heads, n]: a head's row is its
   // thread's alone (heads share z's cache lines, so writing z back would bounce them).
   std::vector<float> p(heads * n);
-  pool.Run([&](int thread) {
+  run([&](int thread) {
     const auto [begin, end] = SplitRows(heads, threads, thread, 1);
     for (int64_t h = begin; h < end; ++h) {
       float* ph = p.data() + h * n;
@@ -122,7 +130,7 @@ void LatentAttentionAllHeads(ThreadPool& pool, const float* q_latent, const floa
       for (int64_t i = 0; i < n; ++i) ph[i] /= sum;
     }
   });
-  pool.Run([&](int thread) {  // ō, its columns split over the threads (each sum stays in key order)
+  run([&](int thread) {  // ō, its columns split over the threads (each sum stays in key order)
     const auto [c0, c1] = SplitRows(rank, threads, thread, kLanes);
     // Summed in the thread's own buffer: both threads adding into one cache line of o_latent
     // at their boundary, once per key and head, made this phase 5x slower than one thread.

@@ -3,8 +3,9 @@
 // over the keys t <= last_visible (all when last_visible < 0) that the mask does not drop (−inf).
 // The heads sit in vector lanes (16 per vector), so each key's row of KV is read once for all
 // heads and each head's dot product still sums over c in increasing order: bit-identical to
-// ref::MlaLatentAttentionRow with its default sequential dot. Keys are split over the pool's
-// threads for the scores, heads for the softmax, ō's columns for the weighted sum.
+// ref::MlaLatentAttentionRow with its default sequential dot. With a pool, keys are split over
+// its threads for the scores, heads for the softmax, ō's columns for the weighted sum; without
+// (nullptr), all on the calling thread.
 #ifndef DSC_RUNTIME_INTERP_LATENT_ATTENTION_FAST_H_
 #define DSC_RUNTIME_INTERP_LATENT_ATTENTION_FAST_H_
 
@@ -16,7 +17,7 @@ namespace dsc::runtime {
 
 // q_latent [heads, rank], q_pe [heads, dr], kv [t, rank], pe [t, dr], mask [t] or null;
 // o_latent [heads, rank].
-void LatentAttentionAllHeads(ThreadPool& pool, const float* q_latent, const float* q_pe, const float* kv,
+void LatentAttentionAllHeads(ThreadPool* pool, const float* q_latent, const float* q_pe, const float* kv,
                              const float* pe, int64_t t, int64_t heads, int64_t rank, int64_t dr, float scale,
                              const float* mask, int64_t last_visible, float* o_latent);
 

@@ -74,7 +74,7 @@ TEST(FastIndexerTest, BitIdenticalToTheReference) {
   Interpreter reference(**module, no_constants), fast(**module, no_constants);
   PoolOnly threads;
   fast.set_fast_linear(&threads);
-  for (auto [s, p] : std::vector<std::pair<int64_t, int64_t>>{{1, 0}, {1, 40}, {2, 0}, {3, 11}, {16, 0}, {17, 4}, {45, 0}, {33, 29}}) {
+  for (auto [s, p] : std::vector<std::pair<int64_t, int64_t>>{{1, 0}, {1, 40}, {1, 2400}, {2, 0}, {3, 11}, {16, 0}, {17, 4}, {45, 0}, {33, 29}}) {
     SCOPED_TRACE(absl::StrCat("S=", s, " P=", p));
     const uint32_t seed = static_cast<uint32_t>(100 * s + p);
     for (bool causal : {true, false}) {

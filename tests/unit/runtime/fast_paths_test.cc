@@ -197,6 +197,27 @@ TEST_F(FastPathsTest, MatchTheReferencePaths) {
   EXPECT_TRUE(kernels.threads_seen[0] && kernels.threads_seen[1]);
 }
 
+TEST_F(FastPathsTest, LongContextSharesEachKeyAmongTheHeads) {
+  // Enough cached keys for the three-phase latent attention (keys, heads and columns split over
+  // the threads) rather than each thread taking its heads through all of it.
+  std::unique_ptr<Interpreter> reference = Make();
+  std::unique_ptr<Interpreter> fast = Make();
+  CppFastLinear kernels;
+  fast->set_fast_linear(&kernels);
+  std::unique_ptr<SequenceState> s1 = reference->NewSequence(), s2 = fast->NewSequence();
+  const int64_t s = 1, p = 14000;
+  ir::SymbolBindings symbols{{"S", s}, {"P", p}};
+  absl::StatusOr<std::vector<Tensor>> want = reference->Run("f", symbols, Args(s, p, 5), s1.get());
+  absl::StatusOr<std::vector<Tensor>> got = fast->Run("f", symbols, Args(s, p, 5), s2.get());
+  ASSERT_TRUE(want.ok()) << want.status();
+  ASSERT_TRUE(got.ok()) << got.status();
+  double norm = 0;
+  for (float v : (*want)[0].f) norm += double(v) * v;
+  EXPECT_GT(norm, 1e-6);
+  EXPECT_LE(testing::RelL2((*got)[0].f, (*want)[0].f), 2e-6);
+  EXPECT_TRUE(kernels.threads_seen[0] && kernels.threads_seen[1]);
+}
+
 TEST_F(FastPathsTest, WithoutKernelsTheFastEngineFallsBackToTheReference) {
   // A FastLinear with no kernels at all: BF16 constants are still read in place (widened per
   // call) and attention takes the reference path; results equal the reference exactly.

@@ -1,4 +1,5 @@
-// LatentAttentionAllHeads (heads in vector lanes, keys/heads/columns split over two threads)
+// LatentAttentionAllHeads (heads in vector lanes; on the calling thread, or with a pool keys,
+// heads and columns split over two threads)
 // against ref::MlaLatentAttentionRow with its default sequential dot, head by head, bit for
 // bit: ragged head counts (1, 16, 19: a partly filled vector), a rank that is no multiple of the
 // column split, keys the mask drops, causal limits, and a row whose keys are all dropped (NaN).
@@ -22,7 +23,8 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 TEST(LatentAttentionFastTest, BitIdenticalToTheReferenceRow) {
   ThreadPool pool(2);
   for (int64_t heads : {1, 16, 19}) {
-    for (int64_t t : {1, 9, 53}) {
+    // 1300 keys x 19 heads over the two threads; the rest on this thread.
+    for (int64_t t : {int64_t{1}, int64_t{9}, int64_t{53}, heads == 19 ? int64_t{1300} : int64_t{2}}) {
       for (int64_t last_visible : {int64_t{-1}, t / 2, t + 3}) {
         for (bool masked : {false, true}) {
           SCOPED_TRACE(absl::StrCat("heads=", heads, " t=", t, " last_visible=", last_visible, " masked=", masked));
@@ -39,7 +41,7 @@ TEST(LatentAttentionFastTest, BitIdenticalToTheReferenceRow) {
           mask[0] = 0.25f;  // key 0 is visible to every row
           const float scale = 0.173f;
           std::vector<float> got(heads * kRank, 1.0f), want(heads * kRank), z(t);
-          LatentAttentionAllHeads(pool, ql.data(), qp.data(), kv.data(), pe.data(), t, heads, kRank, kRope, scale,
+          LatentAttentionAllHeads(t > 1000 ? &pool : nullptr, ql.data(), qp.data(), kv.data(), pe.data(), t, heads, kRank, kRope, scale,
                                   masked ? mask.data() : nullptr, last_visible, got.data());
           for (int64_t h = 0; h < heads; ++h) {
             ref::MlaLatentAttentionRow(ql.data() + h * kRank, qp.data() + h * kRope, kv.data(), pe.data(), t, kRank,
@@ -58,7 +60,7 @@ TEST(LatentAttentionFastTest, BitIdenticalToTheReferenceRow) {
   std::vector<float> ql = testing::RandomVector(3 * kRank, 7), qp = testing::RandomVector(3 * kRope, 8);
   std::vector<float> kv = testing::RandomVector(4 * kRank, 9), pe = testing::RandomVector(4 * kRope, 10);
   std::vector<float> mask(4, kNegInf), got(3 * kRank), want(3 * kRank), z(4);
-  LatentAttentionAllHeads(pool, ql.data(), qp.data(), kv.data(), pe.data(), 4, 3, kRank, kRope, 0.5f, mask.data(), -1,
+  LatentAttentionAllHeads(&pool, ql.data(), qp.data(), kv.data(), pe.data(), 4, 3, kRank, kRope, 0.5f, mask.data(), -1,
                           got.data());
   for (int64_t h = 0; h < 3; ++h) {
     ref::MlaLatentAttentionRow(ql.data() + h * kRank, qp.data() + h * kRope, kv.data(), pe.data(), 4, kRank, kRope,
