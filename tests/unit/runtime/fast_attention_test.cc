@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "ir/parser.h"
 #include "runtime/interp/interpreter.h"
+#include "tests/unit/runtime/pool_only.h"
 #include "tests/unit/runtime/test_util.h"
 
 namespace dsc::runtime {
@@ -32,17 +33,6 @@ const char* kModule = R"(module @m {
     return %o, %u
   }
 })";
-
-// Threads for the fast paths, and no linear kernels.
-class PoolOnly : public FastLinear {
- public:
-  PoolOnly() : pool_(2) {}
-  bool Run(const QuantView&, int64_t, int64_t, int64_t, const float*, int64_t, float*) override { return false; }
-  ThreadPool* pool() override { return &pool_; }
-
- private:
-  ThreadPool pool_;
-};
 
 std::vector<Tensor> Inputs(int64_t s, int64_t t, uint32_t seed) {
   auto random = [&](std::vector<int64_t> shape, uint32_t sd, float lo, float hi) {
@@ -80,7 +70,7 @@ TEST(FastAttentionTest, BitIdenticalToTheReference) {
   ASSERT_TRUE(module.ok()) << module.status();
   auto no_constants = [](const ir::TensorRef&) -> absl::StatusOr<const uint8_t*> { return nullptr; };
   Interpreter reference(**module, no_constants), fast(**module, no_constants);
-  PoolOnly threads;
+  testing::PoolOnly threads;
   fast.set_fast_linear(&threads);
   for (auto [s, p] : std::vector<std::pair<int64_t, int64_t>>{{1, 0}, {2, 9}, {16, 0}, {17, 5}, {37, 0}, {50, 23}}) {
     SCOPED_TRACE(absl::StrCat("S=", s, " P=", p));

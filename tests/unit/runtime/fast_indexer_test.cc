@@ -12,6 +12,7 @@
 #include "ir/parser.h"
 #include "numerics/scalar_formats.h"
 #include "runtime/interp/interpreter.h"
+#include "tests/unit/runtime/pool_only.h"
 #include "tests/unit/runtime/test_util.h"
 
 namespace dsc::runtime {
@@ -29,16 +30,6 @@ const char* kModule = R"(module @m {
     return %y
   }
 })";
-
-class PoolOnly : public FastLinear {
- public:
-  PoolOnly() : pool_(2) {}
-  bool Run(const QuantView&, int64_t, int64_t, int64_t, const float*, int64_t, float*) override { return false; }
-  ThreadPool* pool() override { return &pool_; }
-
- private:
-  ThreadPool pool_;
-};
 
 // E4M3 values, as the indexer's quantized q and k are; every 7th one zero (then -0 and exact-0
 // dot products occur).
@@ -72,7 +63,7 @@ TEST(FastIndexerTest, BitIdenticalToTheReference) {
   ASSERT_TRUE(module.ok()) << module.status();
   auto no_constants = [](const ir::TensorRef&) -> absl::StatusOr<const uint8_t*> { return nullptr; };
   Interpreter reference(**module, no_constants), fast(**module, no_constants);
-  PoolOnly threads;
+  testing::PoolOnly threads;
   fast.set_fast_linear(&threads);
   for (auto [s, p] : std::vector<std::pair<int64_t, int64_t>>{{1, 0}, {1, 40}, {1, 2400}, {2, 0}, {3, 11}, {16, 0}, {17, 4}, {45, 0}, {33, 29}}) {
     SCOPED_TRACE(absl::StrCat("S=", s, " P=", p));
