@@ -19,8 +19,6 @@ constexpr int kLanes = 16;  // heads per vector
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 typedef float HeadVector __attribute__((vector_size(kLanes * sizeof(float)), aligned(4)));
 
-HeadVector Load(const float* p) { return *reinterpret_cast<const HeadVector*>(p); }
-
 // z[i][g·16 + lane] = scale·(q̃·KV[key] + q_pe·PE[key]) + m for the keys keys[i], i in
 // [begin, end): per lane a sequential sum over c, as the reference's dot. Four keys at a time:
 // one key's sum is a chain of dependent adds, four chains overlap (and share q's loads).
@@ -40,11 +38,11 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void ScoreKeys(
     for (int64_t g = 0; g < groups; ++g) {
       HeadVector latent[kKeys] = {}, rope[kKeys] = {};
       for (int64_t c = 0; c < rank; ++c) {
-        const HeadVector q = Load(ql_t + (g * rank + c) * kLanes);
+        const HeadVector q = *reinterpret_cast<const HeadVector*>(ql_t + (g * rank + c) * kLanes);
         for (int l = 0; l < kKeys; ++l) latent[l] = latent[l] + q * kv_j[l][c];
       }
       for (int64_t c = 0; c < dr; ++c) {
-        const HeadVector q = Load(qp_t + (g * dr + c) * kLanes);
+        const HeadVector q = *reinterpret_cast<const HeadVector*>(qp_t + (g * dr + c) * kLanes);
         for (int l = 0; l < kKeys; ++l) rope[l] = rope[l] + q * pe_j[l][c];
       }
       for (int l = 0; l < n; ++l) {

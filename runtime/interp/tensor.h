@@ -12,7 +12,7 @@ namespace dsc::runtime {
 
 // Packed storage of quantized matrices [..., N, K]: ir::QuantParts(format) pointers per matrix.
 struct QuantView {
-  ir::QuantFormat format;
+  ir::QuantFormat format = ir::QuantFormat::kNvfp4;  // meaningful when the tensor is quantized
   std::vector<const uint8_t*> parts;
 };
 

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
 #include "tools/dsc/bench_baselines.h"
@@ -161,7 +162,7 @@ int RunBench(const Args& args) {
   std::string text = ResultTable(*r, model);
   if (breakdown) {
     out["breakdown"] = BreakdownJson(*r);
-    text += "\n" + BreakdownTable(*r);
+    absl::StrAppend(&text, "\n", BreakdownTable(*r));
   }
   if (projection) {
     absl::StatusOr<Projection> p = ProjectFullModel(*r, r->engine->model.config);

@@ -85,7 +85,9 @@ TEST(FastIndexerTest, BitIdenticalToTheReference) {
       int positive = 0;
       for (float v : x.f) positive += v > 0.0f;
       EXPECT_GE(positive, static_cast<int>(s / 2 + 1));  // real scores, not zeros
-      if (s == 1) EXPECT_GE(positive, static_cast<int>(t / 4));
+      if (s == 1) {
+        EXPECT_GE(positive, static_cast<int>(t / 4));
+      }
     }
   }
 }

@@ -108,7 +108,9 @@ void ExpectMonotonicToTheEnd(const std::vector<std::pair<int64_t, int64_t>>& cal
   EXPECT_EQ(calls.front().first, 0);
   for (size_t i = 0; i < calls.size(); ++i) {
     EXPECT_EQ(calls[i].second, total);
-    if (i > 0) EXPECT_GE(calls[i].first, calls[i - 1].first);
+    if (i > 0) {
+      EXPECT_GE(calls[i].first, calls[i - 1].first);
+    }
   }
   EXPECT_EQ(calls.back().first, total);
 }

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "frontend/safetensors.h"
 #include "gtest/gtest.h"
@@ -41,7 +42,7 @@ TEST(RunCliTest, GreedyIdsEqualTheGoldenForEveryCase) {
     CliResult r = RunDsc("run -m " + TinyA() + " --engine interp --kv-cache f32 --temp 0 --print-ids -n " +
                          std::to_string(expected.size()) + " --prompt-ids " + absl::StrJoin(prompt, ","));
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(r.out, "[" + absl::StrJoin(expected, ",") + "]\n") << c["name"];
+    EXPECT_EQ(r.out, absl::StrCat("[", absl::StrJoin(expected, ","), "]\n")) << c["name"];
     EXPECT_NE(r.err.find("tok/s"), std::string::npos) << "stats line missing: " << r.err;
     ++checked;
   }

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -100,7 +101,7 @@ TEST_P(TinycodeEngineTest, GreedyIdsEqualTheReference) {
                            " -t 1 --engine " + engine + " --kv-cache f32 --temp 0 --print-ids -n 60 --prompt-ids " +
                            absl::StrJoin(ids, ","));
       ASSERT_EQ(r.exit_code, 0) << r.err;
-      EXPECT_EQ(r.out, "[" + absl::StrJoin(expected, ",") + "]\n") << model << " --engine " << engine << ": " << p["prompt"];
+      EXPECT_EQ(r.out, absl::StrCat("[", absl::StrJoin(expected, ","), "]\n")) << model << " --engine " << engine << ": " << p["prompt"];
     }
   }
 }
