@@ -176,7 +176,13 @@ bool SafetensorsFile::Prefault(uint64_t offset, uint64_t bytes) const {
   if (mapping_ == nullptr || offset >= file_size_) return false;
   const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   const uint64_t begin = offset / page * page, end = std::min(file_size_, offset + bytes);
-  return ::madvise(static_cast<uint8_t*>(mapping_) + begin, end - begin, MADV_POPULATE_READ) == 0;
+  const uint8_t* bytes_at = static_cast<const uint8_t*>(mapping_);
+  if (::madvise(const_cast<uint8_t*>(bytes_at) + begin, end - begin, MADV_POPULATE_READ) != 0) return false;
+  constexpr uint64_t kTouchStride = 4096;  // the host's page size, whatever ours is
+  for (uint64_t at = begin; at < end; at += kTouchStride) {
+    (void)*static_cast<const volatile uint8_t*>(bytes_at + at);  // volatile: the read happens
+  }
+  return true;
 }
 
 absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::FromBuffer(

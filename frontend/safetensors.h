@@ -65,8 +65,11 @@ class SafetensorsFile {
   uint64_t file_size() const { return file_size_; }
   uint64_t header_size() const { return header_size_; }
   // Maps bytes [offset, offset + bytes) of the file into this process now (MADV_POPULATE_READ:
-  // reads what is not cached yet), so that first uses later do not fault. Advice: false when
-  // the kernel declines or the file is not mapped.
+  // reads what is not cached yet) and reads one byte of every 4 KiB page, so that first uses
+  // later neither fault nor stall. (On a virtual machine the host backs freshly read page-cache
+  // pages lazily: measured here, the first CPU pass over a cold-read 10 GB file ran at 1.3 GB/s,
+  // later ones at 15 GB/s; touching each page once after the populate took 3.6 s and removed
+  // it.) Advice: false when the kernel declines or the file is not mapped.
   bool Prefault(uint64_t offset, uint64_t bytes) const;
 
  private:
