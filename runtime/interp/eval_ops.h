@@ -14,13 +14,6 @@
 
 namespace dsc::runtime {
 
-// Forms of constant weights that fast paths derive once per engine (made on first use, on the
-// interpreter's thread), keyed by the address of the source weight's first part.
-struct DerivedWeights {
-  // MLA W_UK transposed per head as exact e2m1·e4m3 products in BF16 (see eval_mla_fast.cc).
-  absl::flat_hash_map<const void*, std::vector<uint16_t>> bf16;
-};
-
 struct EvalArgs {
   const ir::Operation& op;
   const std::vector<const Tensor*>& in;
@@ -28,7 +21,6 @@ struct EvalArgs {
   // Result shapes with the symbols bound.
   std::vector<std::vector<int64_t>> result_shapes;
   FastLinear* fast = nullptr;  // compiled kernels for quantized products, if the engine has any
-  DerivedWeights* derived = nullptr;  // with `fast`: the engine's derived weights
 };
 
 using EvalResult = absl::StatusOr<std::vector<Tensor>>;

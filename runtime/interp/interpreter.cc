@@ -275,7 +275,7 @@ absl::StatusOr<std::vector<Tensor>> Interpreter::EvalOp(const ir::Function& f, c
                                                         std::vector<std::vector<int64_t>> result_shapes,
                                                         SequenceState* state) {
   ObservedOp observed(observer_, f, op, in, symbols);  // profiling hook; no-op when unset
-  EvalArgs a{op, in, symbols, std::move(result_shapes), fast_, fast_ != nullptr ? &derived_ : nullptr};
+  EvalArgs a{op, in, symbols, std::move(result_shapes), fast_};
   std::vector<Tensor> results;
   switch (op.code()) {
     case OpCode::kCacheWrite: {

@@ -98,7 +98,6 @@ class Interpreter {
   // embedding tables), found on the first Constant call; these are never widened to f32.
   bool in_place_known_ = false;
   absl::flat_hash_set<const ir::Value*> in_place_;
-  DerivedWeights derived_;
   // node_hash_map: RunFunction holds its function's entry while a nested run (moe_experts'
   // body) adds another.
   absl::node_hash_map<const ir::Function*, std::vector<std::vector<const ir::Value*>>> dead_after_;

@@ -53,19 +53,52 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void ScoreKeys(
   }
 }
 
-// o[h][c - c0] += p[h][i] · KV[keys[i]][c] for c in [c0, c1) (o zeroed, rows of c1 - c0),
-// keys in order, p == 0 skipped.
+// Columns [c, c + 16·kCols) of heads [h0, h0 + hn) (hn <= 4) of o (rows of ldo):
+//     o[h][c'] = Σ_i p[h][i] · KV[keys[i]][c']
+// summed over the keys in order from +0, in registers through all the keys. The reference
+// skips p == 0; adding 0 · v = ±0 leaves such a sum unchanged (it is never −0) for finite v,
+// so every key is added here.
+template <int kCols>
+inline __attribute__((always_inline)) void AccumulateTile(const float* p, const float* kv, const int64_t* keys,
+                                                          int64_t n, int64_t rank, int64_t h0, int hn, int64_t c,
+                                                          float* o, int64_t ldo) {
+  constexpr int kHeads = 4;
+  const float* ph[kHeads];
+  for (int hh = 0; hh < kHeads; ++hh) ph[hh] = p + (h0 + std::min(hh, hn - 1)) * n;  // a short block repeats
+  HeadVector acc[kHeads][kCols] = {};
+  for (int64_t i = 0; i < n; ++i) {
+    const float* row = kv + keys[i] * rank + c;
+    HeadVector r[kCols];
+    for (int v = 0; v < kCols; ++v) r[v] = *reinterpret_cast<const HeadVector*>(row + v * kLanes);
+    for (int hh = 0; hh < kHeads; ++hh) {
+      const float w = ph[hh][i];
+      for (int v = 0; v < kCols; ++v) acc[hh][v] = acc[hh][v] + w * r[v];
+    }
+  }
+  for (int hh = 0; hh < hn; ++hh) {
+    for (int v = 0; v < kCols; ++v) {
+      *reinterpret_cast<HeadVector*>(o + (h0 + hh) * ldo + c + v * kLanes) = acc[hh][v];
+    }
+  }
+}
+
+// o[h][c] = Σ_i p[h][i] · KV[keys[i]][c] for c in [c0, c1), o rows of ldo: tiles of 4 heads ×
+// 32 columns in registers (accumulating into o itself, 128 heads' rows outgrowing L1, made
+// this the slowest phase), a scalar loop for the last < 16 columns. Same sums as the reference.
 __attribute__((target_clones("avx512f", "avx2", "default"))) void AccumulateValues(
     const float* p, const float* kv, const int64_t* keys, int64_t n, int64_t heads, int64_t rank, int64_t c0,
-    int64_t c1, float* o) {
-  const int64_t width = c1 - c0;
-  for (int64_t i = 0; i < n; ++i) {
-    const float* row = kv + keys[i] * rank + c0;
-    for (int64_t h = 0; h < heads; ++h) {
-      const float ph = p[h * n + i];
-      if (ph == 0.0f) continue;
-      float* out = o + h * width;
-      for (int64_t c = 0; c < width; ++c) out[c] = out[c] + ph * row[c];
+    int64_t c1, float* o, int64_t ldo) {
+  for (int64_t h0 = 0; h0 < heads; h0 += 4) {
+    const int hn = static_cast<int>(std::min<int64_t>(4, heads - h0));
+    int64_t c = c0;
+    for (; c + 2 * kLanes <= c1; c += 2 * kLanes) AccumulateTile<2>(p, kv, keys, n, rank, h0, hn, c, o, ldo);
+    for (; c + kLanes <= c1; c += kLanes) AccumulateTile<1>(p, kv, keys, n, rank, h0, hn, c, o, ldo);
+    for (int64_t h = h0; h < h0 + hn; ++h) {
+      for (int64_t cc = c; cc < c1; ++cc) {
+        float sum = 0.0f;
+        for (int64_t i = 0; i < n; ++i) sum = sum + p[h * n + i] * kv[keys[i] * rank + cc];
+        o[h * ldo + cc] = sum;
+      }
     }
   }
 }
@@ -130,11 +163,7 @@ void LatentAttentionAllHeads(ThreadPool* pool, const float* q_latent, const floa
   });
   run([&](int thread) {  // ō, its columns split over the threads (each sum stays in key order)
     const auto [c0, c1] = SplitRows(rank, threads, thread, kLanes);
-    // Summed in the thread's own buffer: both threads adding into one cache line of o_latent
-    // at their boundary, once per key and head, made this phase 5x slower than one thread.
-    std::vector<float> own(heads * (c1 - c0), 0.0f);
-    AccumulateValues(p.data(), kv, keys.data(), n, heads, rank, c0, c1, own.data());
-    for (int64_t h = 0; h < heads; ++h) std::copy_n(own.data() + h * (c1 - c0), c1 - c0, o_latent + h * rank + c0);
+    AccumulateValues(p.data(), kv, keys.data(), n, heads, rank, c0, c1, o_latent, rank);
   });
 }
 

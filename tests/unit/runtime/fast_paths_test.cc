@@ -1,7 +1,9 @@
 // The interpreter's fast-engine paths against its reference paths, on random ragged inputs:
 // BF16 matmul weights and embedding tables read in place (FastLinear::RunDense), and
-// mla_decode_attention without the per-call dequantization (eval_mla_fast.cc: derived
-// transposed W_UK, W_UV row ranges through FastLinear::RunRows, heads split over 2 threads).
+// mla_decode_attention without the per-call dequantization (eval_mla_fast.cc: W_UK's
+// transposed product read in place, W_UV row ranges through FastLinear::RunRows, heads split
+// over 2 threads; rank 48 takes the transposed product's scalar columns, its vector chunks are
+// tested in nvfp4_transposed_test.cc).
 // The FastLinear here is plain C++ (the JIT kernels are tested in tests/unit/codegen), so this
 // checks the interpreter's side: what it hands to the kernels and how it combines their output.
 // Also moe_decode's units run on the pool (ffn.h: all experts' W1/W3 rows split over the
@@ -170,8 +172,7 @@ TEST_F(FastPathsTest, MatchTheReferencePaths) {
   CppFastLinear kernels;
   fast->set_fast_linear(&kernels);
   std::unique_ptr<SequenceState> s1 = reference->NewSequence(), s2 = fast->NewSequence();
-  // Decode (S = 1) at several positions and a chunk (S = 3) at P > 0; twice each, so the
-  // derived W_UK is reused.
+  // Decode (S = 1) at several positions and a chunk (S = 3) at P > 0; twice each.
   for (auto [s, p] : std::vector<std::pair<int64_t, int64_t>>{{1, 0}, {1, 6}, {3, 4}, {1, 6}, {3, 4}}) {
     const uint32_t seed = static_cast<uint32_t>(10 * s + p);
     ir::SymbolBindings symbols{{"S", s}, {"P", p}};
@@ -192,8 +193,8 @@ TEST_F(FastPathsTest, MatchTheReferencePaths) {
     EXPECT_EQ((*got)[2].f, (*want)[2].f);
   }
   EXPECT_EQ(kernels.dense_calls.load(), 5);  // the head matmul, once per call
-  // Per call: two probes, then per (row, head) one W_UK and one W_UV product.
-  EXPECT_EQ(kernels.row_calls.load(), 5 * 2 + 2 * (1 + 1 + 3 + 1 + 3) * kHeads);
+  // Per call: one probe, then per (row, head) one W_UV product (W_UK's is no kernel call).
+  EXPECT_EQ(kernels.row_calls.load(), 5 + (1 + 1 + 3 + 1 + 3) * kHeads);
   EXPECT_TRUE(kernels.threads_seen[0] && kernels.threads_seen[1]);
 }
 
