@@ -39,8 +39,9 @@ struct Shape {
   int64_t n, k;
 };
 // Expert w1/w3 and w2, MLA wq_a and wq_b (out × in); then the `small` preset's expert w1/w3
-// and w2 (what its decode's MoE runs).
-constexpr Shape kShapes[] = {{2048, 7168}, {7168, 2048}, {1536, 7168}, {24576, 1536}, {1024, 2048}, {2048, 1024}};
+// and w2 (what its decode's MoE runs); then MLA's wo (the widest k: x' outgrows L1).
+constexpr Shape kShapes[] = {{2048, 7168}, {7168, 2048}, {1536, 7168}, {24576, 1536},
+                             {1024, 2048}, {2048, 1024}, {7168, 16384}};
 constexpr size_t kWorkingSet = size_t{1} << 30;
 
 uint64_t XorShift(uint64_t& s) {
@@ -212,6 +213,7 @@ void GemvArgs(benchmark::internal::Benchmark* b) {
       for (int m : {1, 2, 4}) b->Args({shape, threads, m, 0, -1});
     }
   }
+  for (int threads : {1, 2}) b->Args({6, threads, 1, 0, -1});
 }
 BENCHMARK(BM_Nvfp4Gemv)->Apply(GemvArgs)->UseRealTime()->MinTime(1.0);
 

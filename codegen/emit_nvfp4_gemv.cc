@@ -40,10 +40,13 @@ dsc_kernel_info EmitNvfp4Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
   // k blocks: every row reads all of x' (m·k floats); once that outgrows L1 (m >= 2 at
   // k = 7168) the x' loads come from L2 and cost more than the FMAs. So for m > 1 the rows
   // are walked once per block of `block_chunks` chunks whose x' (<= kXBlockBytes) stays in
-  // L1, and each block adds its partial dot products to y. One block when x' fits (m = 1).
+  // L1, and each block adds its partial dot products to y. m = 1 never blocks: two rows share
+  // each x' load, so x' from L2 keeps up, while walking the rows once per block reads each row
+  // in pieces far apart in time (MLA's wo, 7168 x 16384: 0.62 -> 0.73 of the read bandwidth
+  // with 2 threads, 0.66 -> 0.79 with 1, `nvfp4_gemv_bench --benchmark_filter=BM_Nvfp4Gemv/6/`).
   constexpr int64_t kXBlockBytes = 32 * 1024;  // of the 48 KiB L1d; measured best of 8..32 KiB
   const int64_t block_chunks =
-      std::max<int64_t>(2, kXBlockBytes / (m * chunk_cols * 4) / 2 * 2);
+      m == 1 ? chunks : std::max<int64_t>(2, kXBlockBytes / (m * chunk_cols * 4) / 2 * 2);
   // Blocks before the last one are all full chunks followed by more of the row; the last
   // block (>= 1 chunk) has the row's end and its tail.
   const int64_t mid_blocks = chunks > block_chunks ? (chunks - 1) / block_chunks : 0;
