@@ -55,18 +55,38 @@ Tensor Transpose(const Tensor& x, const std::vector<int64_t>& perm) {
   return y;
 }
 
+// y[dst, dst + n) = x[src, src + n), both float or both integer.
+void CopyRun(const Tensor& x, int64_t src, Tensor& y, int64_t dst, int64_t n) {
+  if (x.is_int() == y.is_int()) {
+    if (x.is_int()) {
+      std::copy_n(x.i.begin() + src, n, y.i.begin() + dst);
+    } else {
+      std::copy_n(x.f.begin() + src, n, y.f.begin() + dst);
+    }
+    return;
+  }
+  for (int64_t j = 0; j < n; ++j) Set(y, dst + j, Get(x, src + j));
+}
+
+// The trailing dimensions that x has in full are copied as contiguous blocks (element by
+// element, a [512, 1, 64] -> [512, 128, 64] broadcast of a prefill took 30 ms).
 Tensor Broadcast(const Tensor& x, const std::vector<int64_t>& shape) {
   Tensor y = Like(x, shape);
-  size_t r = shape.size(), xr = x.shape.size();
-  std::vector<int64_t> idx(r, 0);
-  for (int64_t j = 0; j < y.numel(); ++j) {
-    int64_t off = 0, stride = 1;
-    for (int d = static_cast<int>(xr) - 1; d >= 0; --d) {
+  const size_t r = shape.size(), xr = x.shape.size();
+  size_t kept = 0;
+  int64_t block = 1;
+  while (kept < xr && x.shape[xr - 1 - kept] == shape[r - 1 - kept]) block *= shape[r - 1 - kept++];
+  const int64_t blocks = block == 0 ? 0 : y.numel() / block;
+  const size_t outer_rank = r - kept;
+  std::vector<int64_t> idx(outer_rank, 0);
+  for (int64_t b = 0; b < blocks; ++b) {
+    int64_t off = 0, stride = block;
+    for (int d = static_cast<int>(xr - kept) - 1; d >= 0; --d) {
       if (x.shape[d] != 1) off += idx[d + r - xr] * stride;
       stride *= x.shape[d];
     }
-    Set(y, j, Get(x, off));
-    for (int d = static_cast<int>(r) - 1; d >= 0; --d) {
+    CopyRun(x, off, y, b * block, block);
+    for (int d = static_cast<int>(outer_rank) - 1; d >= 0; --d) {
       if (++idx[d] < shape[d]) break;
       idx[d] = 0;
     }
@@ -74,14 +94,11 @@ Tensor Broadcast(const Tensor& x, const std::vector<int64_t>& shape) {
   return y;
 }
 
-// Copies x[outer, lo:hi, inner] into y[outer, at:at+(hi-lo), inner].
+// Copies x[outer, lo:hi, inner] into y[outer, at:at+(hi-lo), inner]: one contiguous run per
+// outer index.
 void CopyAxisRange(const Tensor& x, const Around& xa, int64_t lo, int64_t hi, Tensor& y, const Around& ya, int64_t at) {
   for (int64_t o = 0; o < xa.outer; ++o) {
-    for (int64_t k = lo; k < hi; ++k) {
-      for (int64_t in = 0; in < xa.inner; ++in) {
-        Set(y, (o * ya.n + at + k - lo) * ya.inner + in, Get(x, (o * xa.n + k) * xa.inner + in));
-      }
-    }
+    CopyRun(x, (o * xa.n + lo) * xa.inner, y, (o * ya.n + at) * ya.inner, (hi - lo) * xa.inner);
   }
 }
 

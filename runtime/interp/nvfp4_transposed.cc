@@ -32,7 +32,8 @@ inline __attribute__((always_inline)) void PairedScales(const uint8_t* s, Vec* o
   const Codes words = first_half ? Codes{} + static_cast<int32_t>(half[0]) : Codes{} + static_cast<int32_t>(half[1]);
   const Codes code = (words >> shifts) & 0xFF;
   const Codes e = (code >> 3) & 0xF, m = code & 7;
-  const Codes magnitude = e > 0 ? (8 + m) << (e - 1) : m;
+  const Codes shift = e > 0 ? e - 1 : 0;  // both sides are evaluated: no negative shift count
+  const Codes magnitude = e > 0 ? (8 + m) << shift : m;
   const Vec value = __builtin_convertvector(magnitude, Vec) * (1.0f / 512.0f);
   Codes bits;
   std::memcpy(&bits, &value, sizeof(bits));
