@@ -47,9 +47,14 @@ EvalResult Rotary(const EvalArgs& a) {
   int64_t s = y.shape[0], d = y.shape.back();
   int64_t per_row = s == 0 ? 0 : y.numel() / s;
   bool interleaved = ir::GetBool(a.op.attrs(), "interleaved");
+  // cos/sin once per row for all its heads (the same values numerics::ApplyRope computes per
+  // call: per head they were most of a prefill's rotary time).
+  std::vector<float> cos_values(d / 2), sin_values(d / 2);
   for (int64_t r = 0; r < s; ++r) {
+    numerics::RopeCosSin(pos.i[r], a.in[1]->f.data(), d / 2, cos_values.data(), sin_values.data());
     for (int64_t v = 0; v < per_row; v += d) {
-      numerics::ApplyRope(y.f.data() + r * per_row + v, d, pos.i[r], a.in[1]->f.data(), interleaved);
+      numerics::ApplyRopeWithCosSin(y.f.data() + r * per_row + v, d, cos_values.data(), sin_values.data(),
+                                    interleaved);
     }
   }
   return std::vector<Tensor>{std::move(y)};

@@ -51,6 +51,28 @@ TEST(RopeKernelTest, MatchesGoldenUnitVectorsInBothLayouts) {
   }
 }
 
+// The interpreter's rotary op computes cos/sin once per row and applies them to every head
+// (eval_model.cc); numerics::ApplyRope computes them per call. Same bits, both layouts.
+TEST(RopeKernelTest, CosSinOncePerRowGivesTheSameBitsAsPerVector) {
+  const int64_t rows = 5, heads = 7, dim = 12;
+  const std::vector<float> freqs = RandomVector(dim / 2, 601, 0.001f, 1.0f);
+  const std::vector<float> input = RandomVector(rows * heads * dim, 602, -3.0f, 3.0f);
+  for (bool interleaved : {true, false}) {
+    std::vector<float> per_vector = input, per_row = input, cos_values(dim / 2), sin_values(dim / 2);
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t pos = 13 * r + 1000 * (r % 2);
+      numerics::RopeCosSin(pos, freqs.data(), dim / 2, cos_values.data(), sin_values.data());
+      for (int64_t h = 0; h < heads; ++h) {
+        numerics::ApplyRope(per_vector.data() + (r * heads + h) * dim, dim, pos, freqs.data(), interleaved);
+        numerics::ApplyRopeWithCosSin(per_row.data() + (r * heads + h) * dim, dim, cos_values.data(),
+                                      sin_values.data(), interleaved);
+      }
+    }
+    EXPECT_EQ(per_row, per_vector) << (interleaved ? "interleaved" : "half split");
+    EXPECT_NE(per_row, input);
+  }
+}
+
 TEST(RopeKernelTest, RotatesOnlyTheRopeSliceOfEveryHead) {
   const int64_t tokens = 3, heads = 2, head_dim = 10, offset = 4, rope_dim = 6;
   const std::vector<float> freqs = {1.0f, 0.3f, 0.01f};
