@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <set>
 
 #include "absl/status/status.h"
@@ -92,10 +93,14 @@ std::vector<const SafetensorsWriter::Entry*> SafetensorsWriter::SortedEntries() 
   for (const Entry& e : entries_) sorted.push_back(&e);
   // The reference writer: descending alignment (= element size), then name; every tensor then
   // starts at a multiple of its element size once the header is padded to 8.
-  std::stable_sort(sorted.begin(), sorted.end(), [](const Entry* a, const Entry* b) {
+  // Ties (equal names) keep insertion order: entries_ is one array, so its addresses are that
+  // order (std::sort with a total order rather than std::stable_sort, which libstdc++ 12
+  // builds on the deprecated get_temporary_buffer).
+  std::sort(sorted.begin(), sorted.end(), [](const Entry* a, const Entry* b) {
     const size_t a_size = StDtypeSize(a->dtype), b_size = StDtypeSize(b->dtype);
     if (a_size != b_size) return a_size > b_size;
-    return a->name < b->name;
+    if (a->name != b->name) return a->name < b->name;
+    return std::less<const Entry*>{}(a, b);
   });
   return sorted;
 }

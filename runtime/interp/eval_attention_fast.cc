@@ -18,6 +18,7 @@
 #include <limits>
 #include <vector>
 
+#include "numerics/exp.h"
 #include "runtime/cpu_kernels.h"
 #include "runtime/interp/eval_ops.h"
 
@@ -83,7 +84,7 @@ EvalResult FastAttention(const EvalArgs& a) {
   std::atomic<int64_t> next{0};
   ThreadPool& pool = *fast->pool();
   pool.Run([&](int) {
-    std::vector<float> qt(d * kRows), dots, acc(kRows * dv);
+    std::vector<float> qt(d * kRows), dots, acc(kRows * dv), row;
     for (int64_t task = next++; task < tasks; task = next++) {
       // Latest blocks first: under a causal mask they see the most keys.
       const int64_t block = blocks - 1 - task / h, hh = task % h;
@@ -95,6 +96,7 @@ EvalResult FastAttention(const EvalArgs& a) {
         for (int r = 0; r < kRows; ++r) qt[c * kRows + r] = r < rows ? q.f[((i0 + r) * h + hh) * d + c] : 0.0f;
       }
       dots.resize(std::max<int64_t>(keys, 1) * kRows);
+      row.resize(std::max<int64_t>(keys, 1));
       BlockDots(qt.data(), k.f.data() + hh * d, h * d, d, keys, dots.data());
       // Per row, the reference's softmax over all t keys; keys >= `keys` are -inf, exp 0.
       for (int r = 0; r < rows; ++r) {
@@ -107,13 +109,12 @@ EvalResult FastAttention(const EvalArgs& a) {
           if (causal && j > *start + i) z = kNegInf;
           zmax = std::max(zmax, z);
         }
+        // The row's scores are strided in `dots`: exponentiated contiguously, then put back.
+        for (int64_t j = 0; j < keys; ++j) row[j] = dots[j * kRows + r];
+        numerics::ExpShiftedInPlace(row.data(), keys, zmax);
         float sum = 0.0f;
-        for (int64_t j = 0; j < keys; ++j) {
-          float& z = dots[j * kRows + r];
-          z = z == kNegInf ? 0.0f : std::exp(z - zmax);
-          sum += z;
-        }
-        for (int64_t j = 0; j < keys; ++j) dots[j * kRows + r] /= sum;
+        for (int64_t j = 0; j < keys; ++j) sum += row[j];
+        for (int64_t j = 0; j < keys; ++j) dots[j * kRows + r] = row[j] / sum;
       }
       std::fill(acc.begin(), acc.end(), 0.0f);
       BlockAccumulate(dots.data(), v.f.data() + hh * dv, h * dv, dv, keys, rows, acc.data());

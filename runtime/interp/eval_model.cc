@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "numerics/act_quant.h"
+#include "numerics/exp.h"
 #include "numerics/hadamard.h"
 #include "numerics/rope.h"
 #include "numerics/scalar_formats.h"
@@ -180,11 +181,9 @@ EvalResult Attention(const EvalArgs& a) {
         if (causal && j > *start + i) z[j] = kNegInf;
         zmax = std::max(zmax, z[j]);
       }
+      numerics::ExpShiftedInPlace(z.data(), t, zmax);
       float sum = 0.0f;
-      for (int64_t j = 0; j < t; ++j) {
-        z[j] = z[j] == kNegInf ? 0.0f : std::exp(z[j] - zmax);
-        sum += z[j];
-      }
+      for (int64_t j = 0; j < t; ++j) sum += z[j];
       float* ov = o.f.data() + (i * h + hh) * dv;
       for (int64_t j = 0; j < t; ++j) {
         float p = z[j] / sum;

@@ -6,6 +6,7 @@
 #include <limits>
 #include <vector>
 
+#include "numerics/exp.h"
 #include "runtime/interp/kernels_linear.h"
 #include "runtime/interp/kernels_softmax.h"
 
@@ -154,11 +155,9 @@ void MlaLatentAttentionRow(const float* q_latent, const float* q_pe, const float
     z[j] = scale * (dot(q_latent, kv + j * rank, rank) + dot(q_pe, pe + j * rope_dim, rope_dim)) + m;
     zmax = std::max(zmax, z[j]);
   }
+  numerics::ExpShiftedInPlace(z, t, zmax);
   float sum = 0.0f;
-  for (int64_t j = 0; j < t; ++j) {
-    z[j] = z[j] == kNegInf ? 0.0f : std::exp(z[j] - zmax);
-    sum += z[j];
-  }
+  for (int64_t j = 0; j < t; ++j) sum += z[j];
   std::fill(o_latent, o_latent + rank, 0.0f);
   for (int64_t j = 0; j < t; ++j) {
     const float p = z[j] / sum;

@@ -9,6 +9,7 @@
 #include <limits>
 #include <vector>
 
+#include "numerics/exp.h"
 #include "runtime/cpu_kernels.h"
 #include "runtime/interp/kernels_attention.h"
 
@@ -153,11 +154,9 @@ void LatentAttentionAllHeads(ThreadPool* pool, const float* q_latent, const floa
       float* ph = p.data() + h * n;
       float zmax = kNegInf;
       for (int64_t i = 0; i < n; ++i) zmax = std::max(zmax, ph[i] = z[i * padded + h]);
+      numerics::ExpShiftedInPlace(ph, n, zmax);
       float sum = 0.0f;
-      for (int64_t i = 0; i < n; ++i) {
-        ph[i] = ph[i] == kNegInf ? 0.0f : std::exp(ph[i] - zmax);
-        sum += ph[i];
-      }
+      for (int64_t i = 0; i < n; ++i) sum += ph[i];
       for (int64_t i = 0; i < n; ++i) ph[i] /= sum;
     }
   });

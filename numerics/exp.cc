@@ -1,0 +1,93 @@
+// ExpF and its row form (exp.h). Compiled with -ffp-contract=off (numerics/CMakeLists.txt): the
+// scalar and vector forms must round the same operations the same way.
+#include "numerics/exp.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace dsc::numerics {
+namespace {
+
+constexpr double kInvLn2Times16 = 0x1.71547652b82fep+4;
+constexpr double kRoundShift = 0x1.8p52;  // (z + shift) − shift = z rounded to an integer
+constexpr int64_t kRoundShiftBits = 0x4338000000000000;  // its bits: those of z + shift minus these = k
+// Taylor coefficients of e^(r·ln2/16): (ln2/16)^i / i!, correctly rounded.
+constexpr double kC1 = 0x1.62e42fefa39efp-5, kC2 = 0x1.ebfbdff82c58fp-11, kC3 = 0x1.c6b08d704a0c0p-17,
+                 kC4 = 0x1.3b2ab6fba4e77p-23;
+// 2^(j/16), correctly rounded.
+constexpr double kTable[16] = {
+    0x1.0000000000000p+0, 0x1.0b5586cf9890fp+0, 0x1.172b83c7d517bp+0, 0x1.2387a6e756238p+0,
+    0x1.306fe0a31b715p+0, 0x1.3dea64c123422p+0, 0x1.4bfdad5362a27p+0, 0x1.5ab07dd485429p+0,
+    0x1.6a09e667f3bcdp+0, 0x1.7a11473eb0187p+0, 0x1.8ace5422aa0dbp+0, 0x1.9c49182a3f090p+0,
+    0x1.ae89f995ad3adp+0, 0x1.c199bdd85529cp+0, 0x1.d5818dcfba487p+0, 0x1.ea4afa2a490dap+0};
+// exp(−110) and exp(89) are far below the least subnormal float and above the largest float:
+// clamping keeps k small enough for the exponent arithmetic and the rounding trick.
+constexpr double kLow = -110.0, kHigh = 89.0;
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+constexpr int kLanes = 8;
+typedef double Doubles __attribute__((vector_size(kLanes * sizeof(double))));
+typedef int64_t Ints __attribute__((vector_size(kLanes * sizeof(int64_t))));
+typedef float Floats __attribute__((vector_size(kLanes * sizeof(float))));
+
+}  // namespace
+
+float ExpF(float x) {
+  if (x != x) return x;
+  const double xd = std::fmin(std::fmax(static_cast<double>(x), kLow), kHigh);
+  const double z = xd * kInvLn2Times16;
+  const double kd = (z + kRoundShift) - kRoundShift;
+  const double r = z - kd;
+  const double p = 1.0 + r * (kC1 + r * (kC2 + r * (kC3 + r * kC4)));
+  const int64_t k = static_cast<int64_t>(kd);
+  uint64_t bits;
+  std::memcpy(&bits, &kTable[k & 15], sizeof(bits));
+  bits += static_cast<uint64_t>(k >> 4) << 52;  // times 2^⌊k/16⌋
+  double s;
+  std::memcpy(&s, &bits, sizeof(s));
+  return static_cast<float>(s * p);
+}
+
+// The same operations as ExpF, 8 lanes at a time; the table lookup is one two-vector permute.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void ExpShiftedInPlace(float* z, int64_t n,
+                                                                                     float shift) {
+  Ints table_low, table_high;
+  std::memcpy(&table_low, kTable, sizeof(table_low));
+  std::memcpy(&table_high, kTable + kLanes, sizeof(table_high));
+  int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes) {
+    Floats in;
+    std::memcpy(&in, z + j, sizeof(in));
+    const Floats x = in - shift;
+    Doubles xd = __builtin_convertvector(x, Doubles);
+    xd = xd < kLow ? Doubles{} + kLow : xd;  // NaN lanes compare false twice and stay NaN
+    xd = xd > kHigh ? Doubles{} + kHigh : xd;
+    const Doubles zz = xd * kInvLn2Times16;
+    const Doubles shifted = zz + kRoundShift;
+    const Doubles kd = shifted - kRoundShift;
+    const Doubles r = zz - kd;
+    const Doubles p = 1.0 + r * (kC1 + r * (kC2 + r * (kC3 + r * kC4)));
+    // k from the bits of 1.5·2^52 + k (a double → int64 conversion needs AVX512DQ; without it
+    // GCC converts lane by lane).
+    Ints k;
+    std::memcpy(&k, &shifted, sizeof(k));
+    k -= kRoundShiftBits;
+#if defined(__clang__)  // no variable two-vector shuffle: a lookup per lane (sanitizer builds)
+    Ints bits;
+    for (int lane = 0; lane < kLanes; ++lane) bits[lane] = (k[lane] & 15) < kLanes ? table_low[k[lane] & 15] : table_high[(k[lane] & 15) - kLanes];
+#else
+    Ints bits = __builtin_shuffle(table_low, table_high, k & 15);  // vpermt2q
+#endif
+    bits += (k >> 4) << 52;
+    Doubles s;
+    std::memcpy(&s, &bits, sizeof(s));
+    Floats out = __builtin_convertvector(s * p, Floats);
+    out = x != x ? x : out;
+    out = in == kNegInf ? Floats{} : out;
+    std::memcpy(z + j, &out, sizeof(out));
+  }
+  for (; j < n; ++j) z[j] = z[j] == kNegInf ? 0.0f : ExpF(z[j] - shift);
+}
+
+}  // namespace dsc::numerics
