@@ -185,6 +185,63 @@ bool SafetensorsFile::Prefault(uint64_t offset, uint64_t bytes) const {
   return true;
 }
 
+absl::Status SafetensorsFile::ReadIntoMemory(const std::function<void(uint64_t bytes_read)>& progress) {
+  if (mapping_ == nullptr || in_memory_) return absl::OkStatus();
+  // Unmap the pages loading touched (clean page cache; they fault back in on a later read) so
+  // that this process does not count them and the copy at once.
+  ::madvise(mapping_, file_size_, MADV_DONTNEED);
+  // An extra 2 MiB so the copy can start on a 2 MiB boundary, as the file mapping does: the
+  // pages then move over as whole huge pages.
+  constexpr uint64_t kHuge = uint64_t{2} << 20;
+  const uint64_t size = file_size_, reserved = size + kHuge;
+  void* raw = mmap(nullptr, reserved, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) {
+    return absl::ResourceExhaustedError(absl::StrCat(path_, ": cannot allocate ", size,
+                                                     " bytes to read it into memory (--no-mmap): ",
+                                                     std::strerror(errno)));
+  }
+  auto* base = static_cast<uint8_t*>(raw);
+  uint8_t* copy = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(base) + kHuge - 1) / kHuge * kHuge);
+  if (copy > base) munmap(base, copy - base);
+  if (base + reserved > copy + size) munmap(copy + size, base + reserved - (copy + size));
+  ::madvise(copy, size, MADV_HUGEPAGE);  // advice only
+
+  absl::Status status = absl::OkStatus();
+  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) status = absl::InvalidArgumentError(absl::StrCat(path_, ": cannot open: ", std::strerror(errno)));
+  constexpr uint64_t kChunk = uint64_t{64} << 20;
+  for (uint64_t done = 0; status.ok() && done < size;) {
+    const ssize_t got = ::pread(fd, copy + done, std::min(kChunk, size - done), static_cast<off_t>(done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      status = absl::DataLossError(absl::StrCat(path_, ": read failed at byte ", done, ": ", std::strerror(errno)));
+    } else if (got == 0) {
+      status = absl::DataLossError(absl::StrCat(path_, ": file shrank to ", done, " bytes while being read (was ",
+                                                size, ")"));
+    } else {
+      done += static_cast<uint64_t>(got);
+      if (progress) progress(done);
+    }
+  }
+  if (fd >= 0) ::close(fd);
+  // The header was validated on the mapping; the copy must be of the same file.
+  if (status.ok() && std::memcmp(copy, mapping_, 8 + header_size_) != 0) {
+    status = absl::DataLossError(absl::StrCat(path_, ": the file changed while being read"));
+  }
+  if (status.ok() && ::mprotect(copy, size, PROT_READ) != 0) {
+    status = absl::InternalError(absl::StrCat(path_, ": mprotect: ", std::strerror(errno)));
+  }
+  if (status.ok() && ::mremap(copy, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, mapping_) == MAP_FAILED) {
+    status = absl::InternalError(absl::StrCat(path_, ": mremap: ", std::strerror(errno)));
+  }
+  if (!status.ok()) {
+    munmap(copy, size);
+    return status;
+  }
+  in_memory_ = true;  // the file mapping was replaced by mremap; the destructor unmaps the copy
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::FromBuffer(
     std::string_view bytes, const std::string& source) {
   std::unique_ptr<SafetensorsFile> file(new SafetensorsFile());

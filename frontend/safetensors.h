@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -12,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace dsc::frontend {
@@ -72,6 +74,14 @@ class SafetensorsFile {
   // it.) Advice: false when the kernel declines or the file is not mapped.
   bool Prefault(uint64_t offset, uint64_t bytes) const;
 
+  // `--no-mmap`: reads the file into private anonymous memory in 2 MiB pages and puts that
+  // memory in place of the file mapping, at the same address (every TensorView stays valid),
+  // read-only. Costs a copy of the file in RAM and its read time; pays where page-cache pages
+  // are slower to stream than anonymous ones (measured on this project's VM: BENCHMARKS.md).
+  // `progress(bytes)` after each chunk read. Errors name the file; on error nothing changed.
+  absl::Status ReadIntoMemory(const std::function<void(uint64_t bytes_read)>& progress = nullptr);
+  bool in_memory() const { return in_memory_; }
+
  private:
   SafetensorsFile() = default;
   // §7 rules 1–5 on the file image at `bytes` (file_size_ bytes), filling tensors_/metadata_.
@@ -79,6 +89,7 @@ class SafetensorsFile {
 
   std::string path_;
   void* mapping_ = nullptr;  // null for FromBuffer
+  bool in_memory_ = false;   // mapping_ holds an anonymous copy (ReadIntoMemory)
   uint64_t file_size_ = 0;
   uint64_t header_size_ = 0;
   std::vector<TensorView> tensors_;

@@ -512,7 +512,7 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenArtifactEngine(const ModelFlags& fla
   auto engine = std::make_unique<Engine>();
   frontend::LoadedModel& m = engine->model;
   ASSIGN_OR_RETURN(m.checkpoint, frontend::Checkpoint::Open(model_dir.string()));
-  MapWeightsIn(*m.checkpoint);
+  if (absl::Status s = BringWeightsIn(*m.checkpoint, flags); !s.ok()) return s;
   ASSIGN_OR_RETURN(m.config, config_file.empty() ? frontend::LoadHfConfig((model_dir / "config.json").string())
                                                  : frontend::LoadOfficialConfig(config_file));
 

@@ -58,12 +58,18 @@ std::string BreakdownTable(const BenchResult& r) {
   return out;
 }
 
+bool WeightsInMemory(const BenchResult& r) {
+  const auto& files = r.engine->model.checkpoint->files();
+  return !files.empty() && files[0]->in_memory();
+}
+
 nlohmann::json ResultJson(const BenchResult& r, const ModelFlags& flags) {
   return nlohmann::json{
       {"model", flags.model_dir},
       {"artifact", flags.artifact_dir},
       {"engine", flags.artifact_dir.empty() ? flags.engine : "artifact"},
       {"threads", r.threads},
+      {"weights", WeightsInMemory(r) ? "read" : "mapped"},
       {"prompt_tokens", r.prompt},
       {"gen_tokens", r.gen},
       {"prefill_tok_s", r.prefill_tok_s()},
@@ -92,6 +98,7 @@ std::string ResultTable(const BenchResult& r, const ModelFlags& flags) {
   auto row = [&](const std::string& k, const std::string& v) { out += absl::StrFormat("%-26s %s\n", k, v); };
   row("model", flags.artifact_dir.empty() ? flags.model_dir : flags.artifact_dir);
   row("engine / threads", absl::StrFormat("%s / %d", flags.artifact_dir.empty() ? flags.engine : "artifact", r.threads));
+  row("weights", WeightsInMemory(r) ? "read into memory (--mmap: map them)" : "mapped from the files");
   row("prompt / generated", absl::StrFormat("%d / %d tokens", r.prompt, r.gen));
   row("load", absl::StrFormat("%.3f s", r.load_s));
   row("compile (first-run extra)", absl::StrFormat("%.3f s", r.compile_s));

@@ -26,6 +26,10 @@ void AddModelFlags(ArgParser& p, ModelFlags* f, bool with_artifact) {
               "MLA latent cache dtype (default fp8, the release's E4M3 round trip)");
   p.AddBool("--check-weights", &f->check_weights,
             "scan every float weight and scale for NaN/Inf at load (reads the whole checkpoint)");
+  p.AddBool("--no-mmap", &f->no_mmap,
+            "read the weights into memory (2 MiB pages), as by default when the checkpoint takes at "
+            "most half of the available memory: decodes faster where page-cache pages stream slower");
+  p.AddBool("--mmap", &f->mmap, "map the weights from the files instead (no copy in RAM, faster start)");
 }
 
 void AddSamplingFlags(ArgParser& p, SamplingFlags* f) {
@@ -38,6 +42,7 @@ void AddSamplingFlags(ArgParser& p, SamplingFlags* f) {
 }
 
 absl::Status CheckModelFlags(const ModelFlags& f) {
+  if (f.mmap && f.no_mmap) return absl::InvalidArgumentError("--mmap and --no-mmap: give at most one");
   if (f.threads < 0) {
     return absl::InvalidArgumentError(absl::StrCat("--threads must be >= 0 (0 = all cores), got ", f.threads));
   }

@@ -22,6 +22,10 @@ struct ModelFlags {
   std::string revision = "r2";
   std::string kv_cache = "fp8";
   bool check_weights = false;  // scan every float weight/scale for NaN/Inf at load
+  // Weights: read into anonymous memory (--no-mmap), mapped from the files (--mmap), or, with
+  // neither, read when the checkpoint takes at most half of the available memory.
+  bool no_mmap = false;
+  bool mmap = false;
 };
 void AddModelFlags(ArgParser& p, ModelFlags* f, bool with_artifact = true);
 

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <limits>
 #include <iostream>
 #include <thread>
 #include <optional>
@@ -141,6 +143,46 @@ void MapWeightsIn(const frontend::Checkpoint& checkpoint) {
   bar.Finish();
 }
 
+namespace {
+
+// MemAvailable of /proc/meminfo in bytes (0 when it cannot be read).
+double AvailableMemoryBytes() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  double kb = 0;
+  while (meminfo >> key >> kb) {
+    if (key == "MemAvailable:") return kb * 1024;
+    meminfo.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  return 0;
+}
+
+}  // namespace
+
+bool ReadsWeightsIntoMemory(const frontend::Checkpoint& checkpoint, const ModelFlags& flags) {
+  if (flags.no_mmap || flags.mmap) return flags.no_mmap;
+  double total = 0;
+  for (const auto& file : checkpoint.files()) total += static_cast<double>(file->file_size());
+  return total <= 0.5 * AvailableMemoryBytes();
+}
+
+absl::Status BringWeightsIn(const frontend::Checkpoint& checkpoint, const ModelFlags& flags) {
+  if (!ReadsWeightsIntoMemory(checkpoint, flags)) {
+    MapWeightsIn(checkpoint);
+    return absl::OkStatus();
+  }
+  int64_t total = 0, done = 0;
+  for (const auto& file : checkpoint.files()) total += static_cast<int64_t>(file->file_size());
+  ProgressBar bar("reading weights", ProgressUnit::kBytes);
+  for (const auto& file : checkpoint.files()) {
+    absl::Status s = file->ReadIntoMemory([&](uint64_t read) { bar.Update(done + static_cast<int64_t>(read), total); });
+    if (!s.ok()) return s;
+    done += static_cast<int64_t>(file->file_size());
+  }
+  bar.Finish();
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const ModelFlags& flags, int64_t context) {
   if (!flags.artifact_dir.empty()) return OpenArtifactEngine(flags);  // IR + objects from `dsc compile`
   if (flags.model_dir.empty()) return absl::InvalidArgumentError("no model: give -m DIR");
@@ -159,7 +201,7 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const ModelFlags& flags, int6
   }
   engine->model = std::move(*model);
   const frontend::LoadedModel* m = &engine->model;
-  MapWeightsIn(*m->checkpoint);
+  if (absl::Status s = BringWeightsIn(*m->checkpoint, flags); !s.ok()) return s;
   if (flags.engine == "jit") {
     passes::PassManager pm;
     if (absl::Status s = pm.AddPipeline(passes::DefaultPipeline(*m->module)); !s.ok()) return s;

@@ -41,6 +41,15 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const ModelFlags& flags, int6
 // last layer ran one row, decode steps took up to 15 ms more in that layer's MoE).
 void MapWeightsIn(const frontend::Checkpoint& checkpoint);
 
+// Whether the weights are read into memory: --no-mmap, --mmap, or by default when the
+// checkpoint takes at most half of MemAvailable (so the copy leaves room for the page cache
+// and the KV caches; a larger checkpoint stays mapped).
+bool ReadsWeightsIntoMemory(const frontend::Checkpoint& checkpoint, const ModelFlags& flags);
+
+// Reads every shard into anonymous memory under a "reading weights" bar
+// (SafetensorsFile::ReadIntoMemory) when ReadsWeightsIntoMemory; otherwise MapWeightsIn.
+absl::Status BringWeightsIn(const frontend::Checkpoint& checkpoint, const ModelFlags& flags);
+
 // "1,2,3" → ids (InvalidArgument naming the bad item).
 absl::StatusOr<std::vector<int32_t>> ParseIdList(const std::string& text, const std::string& flag);
 

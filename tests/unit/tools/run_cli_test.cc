@@ -49,6 +49,26 @@ TEST(RunCliTest, GreedyIdsEqualTheGoldenForEveryCase) {
   EXPECT_GE(checked, 5);
 }
 
+// --no-mmap reads the weights into anonymous memory: same tokens on both engines.
+TEST(RunCliTest, NoMmapGivesTheGoldenIds) {
+  std::ifstream in(TinyA() + "/cases.json");
+  nlohmann::json manifest = nlohmann::json::parse(in);
+  for (const auto& c : manifest["cases"]) {
+    if (!c["tensors"].contains("greedy_tokens")) continue;
+    std::vector<int64_t> prompt = GoldenIds(c["tensors"]["tokens"]);
+    std::vector<int64_t> expected = GoldenIds(c["tensors"]["greedy_tokens"]);
+    for (const char* engine : {"interp", "jit"}) {
+      CliResult r = RunDsc("run -m " + TinyA() + " --no-mmap --engine " + engine +
+                           " --kv-cache f32 --temp 0 --print-ids -n " + std::to_string(expected.size()) +
+                           " --prompt-ids " + absl::StrJoin(prompt, ","));
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      EXPECT_EQ(r.out, absl::StrCat("[", absl::StrJoin(expected, ","), "]\n")) << c["name"] << " " << engine;
+    }
+    return;  // one case: the weights' bytes are the point, GreedyIdsEqualTheGoldenForEveryCase covers the rest
+  }
+  FAIL() << "no case with greedy_tokens";
+}
+
 TEST(RunCliTest, BatchGivesTheSameTokensAsSeparateRuns) {
   // A synthetic tiny model with a tokenizer: batch-file lines are text prompts.
   const std::filesystem::path dir =
