@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <string>
 
 #include "absl/strings/match.h"
 #include "frontend/model_config.h"
@@ -91,6 +93,25 @@ TEST(BenchCliTest, TableWithoutJson) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("decode roofline fraction"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("tok/s"), std::string::npos) << r.out;
+}
+
+// A small checkpoint is read into memory by default; --mmap and --no-mmap decide; the same
+// greedy tokens either way.
+TEST(BenchCliTest, WeightsAreReadOrMappedAsAsked) {
+  std::map<std::string, std::string> weights;
+  std::map<std::string, nlohmann::json> generated;
+  for (const std::string flag : {"", "--mmap", "--no-mmap"}) {
+    CliResult r = RunDsc("bench -m " + TinyA() + " --prompt 4 --gen 3 --json -t 1 --bandwidth-mib 64 " + flag);
+    ASSERT_EQ(r.exit_code, 0) << flag << r.err;
+    nlohmann::json j = nlohmann::json::parse(r.out);
+    weights[flag] = j["weights"].get<std::string>();
+    generated[flag] = j["generated"];
+  }
+  EXPECT_EQ(weights[""], "read");
+  EXPECT_EQ(weights["--mmap"], "mapped");
+  EXPECT_EQ(weights["--no-mmap"], "read");
+  EXPECT_EQ(generated["--mmap"], generated[""]);
+  EXPECT_EQ(generated["--no-mmap"], generated[""]);
 }
 
 TEST(BenchCliTest, BadFlagsExit2) {

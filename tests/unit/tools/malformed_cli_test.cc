@@ -345,6 +345,7 @@ TEST(MalformedCli, ChoicesAndModes) {
   ExpectBadInput(Dsc(logits + "--tokens 1,2 --kv-cache f16"), {"--kv-cache", "f16"});
   ExpectBadInput(Dsc(logits + "--tokens 1,2 --engine gpu"), {"--engine", "gpu"});
   ExpectBadInput(Dsc(logits + "--tokens 1,2 --revision r3"), {"--revision", "r3"});
+  ExpectBadInput(Dsc(logits + "--tokens 1,2 --mmap --no-mmap"), {"--mmap", "--no-mmap"});
   ExpectBadInput(Dsc(logits + "--tokens 1,,x"), {"--tokens", "'x'"});
   ExpectBadInput(Dsc(logits + "--tokens 99999"), {"99999", "vocabulary"});
   ExpectBadInput(Dsc("logits -m " + TinyA() + " --tokens 1,2"), {"-o"});
