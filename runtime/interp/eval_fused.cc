@@ -18,7 +18,6 @@ namespace dsc::runtime {
 namespace {
 
 using ir::OpCode;
-constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 // Matrix `index` of a weight [..., N, K] as float32: dequantized, or copied from a float tensor.
 absl::StatusOr<std::vector<float>> Matrix(const Tensor& w, int64_t index) {
