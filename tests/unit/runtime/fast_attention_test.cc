@@ -1,7 +1,8 @@
 // attention on a fast engine (eval_attention_fast.cc: 16-row blocks, vectorized, split over the
 // pool's threads) against the reference attention, bit for bit: ragged sizes (blocks with 1..16
-// rows, head and value widths that fill no vector), causal with a cache prefix (start = P) and
+// rows, a head width that fills no vector, value width 37 = two 16-column tiles and a tail), causal with a cache prefix (start = P) and
 // without, an additive mask with dropped (-inf) keys and a row with every key dropped.
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -18,18 +19,18 @@
 namespace dsc::runtime {
 namespace {
 
-constexpr int64_t kHeads = 3, kQk = 19, kV = 13;
+constexpr int64_t kHeads = 3, kQk = 19, kV = 37;  // kV: two 16-column tiles and a tail
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 const char* kModule = R"(module @m {
-  func @causal[S, P](%q: f32[S,3,19], %k: f32[P+S,3,19], %v: f32[P+S,3,13], %mask: f32[S,P+S]) -> (f32[S,3,13], f32[S,3,13]) {
-    %o = attention %q, %k, %v, %mask {scale = 0.23, causal = true, start = P} : f32[S,3,13]
-    %u = attention %q, %k, %v {scale = 0.23, causal = true, start = P} : f32[S,3,13]
+  func @causal[S, P](%q: f32[S,3,19], %k: f32[P+S,3,19], %v: f32[P+S,3,37], %mask: f32[S,P+S]) -> (f32[S,3,37], f32[S,3,37]) {
+    %o = attention %q, %k, %v, %mask {scale = 0.23, causal = true, start = P} : f32[S,3,37]
+    %u = attention %q, %k, %v {scale = 0.23, causal = true, start = P} : f32[S,3,37]
     return %o, %u
   }
-  func @full[S, T](%q: f32[S,3,19], %k: f32[T,3,19], %v: f32[T,3,13], %mask: f32[S,T]) -> (f32[S,3,13], f32[S,3,13]) {
-    %o = attention %q, %k, %v, %mask {scale = 0.41, causal = false} : f32[S,3,13]
-    %u = attention %q, %k, %v {scale = 0.41, causal = false} : f32[S,3,13]
+  func @full[S, T](%q: f32[S,3,19], %k: f32[T,3,19], %v: f32[T,3,37], %mask: f32[S,T]) -> (f32[S,3,37], f32[S,3,37]) {
+    %o = attention %q, %k, %v, %mask {scale = 0.41, causal = false} : f32[S,3,37]
+    %u = attention %q, %k, %v {scale = 0.41, causal = false} : f32[S,3,37]
     return %o, %u
   }
 })";
@@ -89,6 +90,35 @@ TEST(FastAttentionTest, BitIdenticalToTheReference) {
       ExpectSameBits((*got)[0], (*want)[0]);
       ExpectSameBits((*got)[1], (*want)[1]);
     }
+  }
+}
+
+// An infinite value (a model that overflowed): rows whose weight p on that key is 0 must not
+// turn NaN (0·inf), as in the reference, which skips p == 0 terms; the same bits either way.
+TEST(FastAttentionTest, InfiniteValuesGiveTheReferenceBits) {
+  absl::StatusOr<std::unique_ptr<ir::Module>> module = ir::ParseModule(kModule, "attention.ir");
+  ASSERT_TRUE(module.ok()) << module.status();
+  auto no_constants = [](const ir::TensorRef&) -> absl::StatusOr<const uint8_t*> { return nullptr; };
+  Interpreter reference(**module, no_constants), fast(**module, no_constants);
+  testing::PoolOnly threads;
+  fast.set_fast_linear(&threads);
+  const int64_t s = 33, p = 4, t = p + s;
+  std::vector<Tensor> in = Inputs(s, t, 7);
+  in[2].f[(20 * kHeads + 1) * kV + 17] = std::numeric_limits<float>::infinity();  // key 20, head 1
+  std::unique_ptr<SequenceState> s1 = reference.NewSequence(), s2 = fast.NewSequence();
+  ir::SymbolBindings symbols{{"S", s}, {"P", p}};
+  absl::StatusOr<std::vector<Tensor>> want = reference.Run("causal", symbols, in, s1.get());
+  absl::StatusOr<std::vector<Tensor>> got = fast.Run("causal", symbols, in, s2.get());
+  ASSERT_TRUE(want.ok() && got.ok());
+  for (int i = 0; i < 2; ++i) {
+    const std::vector<float>& w = (*want)[i].f;
+    ASSERT_EQ((*got)[i].f.size(), w.size());
+    EXPECT_EQ(std::memcmp((*got)[i].f.data(), w.data(), w.size() * sizeof(float)), 0) << i;
+    // Rows before key 20 never see it (causal): head 1 stays finite there.
+    EXPECT_TRUE(std::isfinite(w[(3 * kHeads + 1) * kV + 17]));
+    int nonfinite = 0;
+    for (float x : w) nonfinite += !std::isfinite(x);
+    EXPECT_GT(nonfinite, 0);
   }
 }
 
