@@ -66,13 +66,38 @@ void ExpectSameBits(const Tensor& got, const Tensor& want) {
   EXPECT_GE(finite_nonzero, (want.shape[0] - 1) * kHeads * kV);
 }
 
-TEST(FastAttentionTest, BitIdenticalToTheReference) {
-  absl::StatusOr<std::unique_ptr<ir::Module>> module = ir::ParseModule(kModule, "attention.ir");
-  ASSERT_TRUE(module.ok()) << module.status();
-  auto no_constants = [](const ir::TensorRef&) -> absl::StatusOr<const uint8_t*> { return nullptr; };
-  Interpreter reference(**module, no_constants), fast(**module, no_constants);
-  testing::PoolOnly threads;
-  fast.set_fast_linear(&threads);
+// The reference interpreter and a fast one (the pool, no compiled kernels) on kModule.
+class FastAttentionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<ir::Module>> module = ir::ParseModule(kModule, "attention.ir");
+    ASSERT_TRUE(module.ok()) << module.status();
+    module_ = std::move(*module);
+    auto no_constants = [](const ir::TensorRef&) -> absl::StatusOr<const uint8_t*> { return nullptr; };
+    reference_ = std::make_unique<Interpreter>(*module_, no_constants);
+    fast_ = std::make_unique<Interpreter>(*module_, no_constants);
+    fast_->set_fast_linear(&threads_);
+  }
+
+  // `func` on both interpreters: the reference's results in *want, the fast one's in *got.
+  void RunBoth(const std::string& func, const ir::SymbolBindings& symbols, const std::vector<Tensor>& in,
+               std::vector<Tensor>* want, std::vector<Tensor>* got) {
+    std::unique_ptr<SequenceState> s1 = reference_->NewSequence(), s2 = fast_->NewSequence();
+    absl::StatusOr<std::vector<Tensor>> w = reference_->Run(func, symbols, in, s1.get());
+    absl::StatusOr<std::vector<Tensor>> g = fast_->Run(func, symbols, in, s2.get());
+    ASSERT_TRUE(w.ok()) << w.status();
+    ASSERT_TRUE(g.ok()) << g.status();
+    ASSERT_EQ(g->size(), 2u);
+    *want = std::move(*w);
+    *got = std::move(*g);
+  }
+
+  std::unique_ptr<ir::Module> module_;
+  testing::PoolOnly threads_;
+  std::unique_ptr<Interpreter> reference_, fast_;
+};
+
+TEST_F(FastAttentionTest, BitIdenticalToTheReference) {
   for (auto [s, p] : std::vector<std::pair<int64_t, int64_t>>{{1, 0}, {2, 9}, {16, 0}, {17, 5}, {37, 0}, {50, 23}}) {
     SCOPED_TRACE(absl::StrCat("S=", s, " P=", p));
     const uint32_t seed = static_cast<uint32_t>(100 * s + p);
@@ -81,39 +106,28 @@ TEST(FastAttentionTest, BitIdenticalToTheReference) {
       const bool causal = std::string(func) == "causal";
       const int64_t t = causal ? p + s : p + 2 * s + 1;  // full: more keys than rows
       ir::SymbolBindings symbols = causal ? ir::SymbolBindings{{"S", s}, {"P", p}} : ir::SymbolBindings{{"S", s}, {"T", t}};
-      std::unique_ptr<SequenceState> s1 = reference.NewSequence(), s2 = fast.NewSequence();
-      absl::StatusOr<std::vector<Tensor>> want = reference.Run(func, symbols, Inputs(s, t, seed), s1.get());
-      absl::StatusOr<std::vector<Tensor>> got = fast.Run(func, symbols, Inputs(s, t, seed), s2.get());
-      ASSERT_TRUE(want.ok()) << want.status();
-      ASSERT_TRUE(got.ok()) << got.status();
-      ASSERT_EQ(got->size(), 2u);
-      ExpectSameBits((*got)[0], (*want)[0]);
-      ExpectSameBits((*got)[1], (*want)[1]);
+      std::vector<Tensor> want, got;
+      RunBoth(func, symbols, Inputs(s, t, seed), &want, &got);
+      ASSERT_FALSE(HasFatalFailure());
+      ExpectSameBits(got[0], want[0]);
+      ExpectSameBits(got[1], want[1]);
     }
   }
 }
 
 // An infinite value (a model that overflowed): rows whose weight p on that key is 0 must not
 // turn NaN (0·inf), as in the reference, which skips p == 0 terms; the same bits either way.
-TEST(FastAttentionTest, InfiniteValuesGiveTheReferenceBits) {
-  absl::StatusOr<std::unique_ptr<ir::Module>> module = ir::ParseModule(kModule, "attention.ir");
-  ASSERT_TRUE(module.ok()) << module.status();
-  auto no_constants = [](const ir::TensorRef&) -> absl::StatusOr<const uint8_t*> { return nullptr; };
-  Interpreter reference(**module, no_constants), fast(**module, no_constants);
-  testing::PoolOnly threads;
-  fast.set_fast_linear(&threads);
+TEST_F(FastAttentionTest, InfiniteValuesGiveTheReferenceBits) {
   const int64_t s = 33, p = 4, t = p + s;
   std::vector<Tensor> in = Inputs(s, t, 7);
   in[2].f[(20 * kHeads + 1) * kV + 17] = std::numeric_limits<float>::infinity();  // key 20, head 1
-  std::unique_ptr<SequenceState> s1 = reference.NewSequence(), s2 = fast.NewSequence();
-  ir::SymbolBindings symbols{{"S", s}, {"P", p}};
-  absl::StatusOr<std::vector<Tensor>> want = reference.Run("causal", symbols, in, s1.get());
-  absl::StatusOr<std::vector<Tensor>> got = fast.Run("causal", symbols, in, s2.get());
-  ASSERT_TRUE(want.ok() && got.ok());
+  std::vector<Tensor> want, got;
+  RunBoth("causal", {{"S", s}, {"P", p}}, in, &want, &got);
+  ASSERT_FALSE(HasFatalFailure());
   for (int i = 0; i < 2; ++i) {
-    const std::vector<float>& w = (*want)[i].f;
-    ASSERT_EQ((*got)[i].f.size(), w.size());
-    EXPECT_EQ(std::memcmp((*got)[i].f.data(), w.data(), w.size() * sizeof(float)), 0) << i;
+    const std::vector<float>& w = want[i].f;
+    ASSERT_EQ(got[i].f.size(), w.size());
+    EXPECT_EQ(std::memcmp(got[i].f.data(), w.data(), w.size() * sizeof(float)), 0) << i;
     // Rows before key 20 never see it (causal): head 1 stays finite there.
     EXPECT_TRUE(std::isfinite(w[(3 * kHeads + 1) * kV + 17]));
     int nonfinite = 0;
