@@ -2,6 +2,7 @@
 // scalar and vector forms must round the same operations the same way.
 #include "numerics/exp.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -49,45 +50,74 @@ float ExpF(float x) {
   return static_cast<float>(s * p);
 }
 
-// The same operations as ExpF, 8 lanes at a time; the table lookup is one two-vector permute.
+namespace {
+
+// z[l] = (z[l] == −inf) ? 0 : ExpF(z[l] − shift[l]) for 8 lanes: the same operations as ExpF;
+// the table lookup is one two-vector permute. Inlined into each ISA clone of its callers
+// (pointers, not vector arguments, so that no clone's ABI depends on another's).
+__attribute__((always_inline)) inline void ExpShifted8(float* z, const float* shift, const Ints& table_low,
+                                                       const Ints& table_high) {
+  Floats in, shifts;
+  std::memcpy(&in, z, sizeof(in));
+  std::memcpy(&shifts, shift, sizeof(shifts));
+  const Floats x = in - shifts;
+  Doubles xd = __builtin_convertvector(x, Doubles);
+  xd = xd < kLow ? Doubles{} + kLow : xd;  // NaN lanes compare false twice and stay NaN
+  xd = xd > kHigh ? Doubles{} + kHigh : xd;
+  const Doubles zz = xd * kInvLn2Times16;
+  const Doubles shifted = zz + kRoundShift;
+  const Doubles kd = shifted - kRoundShift;
+  const Doubles r = zz - kd;
+  const Doubles p = 1.0 + r * (kC1 + r * (kC2 + r * (kC3 + r * kC4)));
+  // k from the bits of 1.5·2^52 + k (a double → int64 conversion needs AVX512DQ; without it
+  // GCC converts lane by lane).
+  Ints k;
+  std::memcpy(&k, &shifted, sizeof(k));
+  k -= kRoundShiftBits;
+#if defined(__clang__)  // no variable two-vector shuffle: a lookup per lane (sanitizer builds)
+  Ints bits;
+  for (int lane = 0; lane < kLanes; ++lane) bits[lane] = (k[lane] & 15) < kLanes ? table_low[k[lane] & 15] : table_high[(k[lane] & 15) - kLanes];
+#else
+  Ints bits = __builtin_shuffle(table_low, table_high, k & 15);  // vpermt2q
+#endif
+  bits += (k >> 4) << 52;
+  Doubles s;
+  std::memcpy(&s, &bits, sizeof(s));
+  Floats out = __builtin_convertvector(s * p, Floats);
+  out = x != x ? x : out;
+  out = in == kNegInf ? Floats{} : out;
+  std::memcpy(z, &out, sizeof(out));
+}
+
+}  // namespace
+
 __attribute__((target_clones("avx512f", "avx2", "default"))) void ExpShiftedInPlace(float* z, int64_t n,
                                                                                      float shift) {
   Ints table_low, table_high;
   std::memcpy(&table_low, kTable, sizeof(table_low));
   std::memcpy(&table_high, kTable + kLanes, sizeof(table_high));
+  float shifts[kLanes];
+  std::fill_n(shifts, kLanes, shift);
   int64_t j = 0;
-  for (; j + kLanes <= n; j += kLanes) {
-    Floats in;
-    std::memcpy(&in, z + j, sizeof(in));
-    const Floats x = in - shift;
-    Doubles xd = __builtin_convertvector(x, Doubles);
-    xd = xd < kLow ? Doubles{} + kLow : xd;  // NaN lanes compare false twice and stay NaN
-    xd = xd > kHigh ? Doubles{} + kHigh : xd;
-    const Doubles zz = xd * kInvLn2Times16;
-    const Doubles shifted = zz + kRoundShift;
-    const Doubles kd = shifted - kRoundShift;
-    const Doubles r = zz - kd;
-    const Doubles p = 1.0 + r * (kC1 + r * (kC2 + r * (kC3 + r * kC4)));
-    // k from the bits of 1.5·2^52 + k (a double → int64 conversion needs AVX512DQ; without it
-    // GCC converts lane by lane).
-    Ints k;
-    std::memcpy(&k, &shifted, sizeof(k));
-    k -= kRoundShiftBits;
-#if defined(__clang__)  // no variable two-vector shuffle: a lookup per lane (sanitizer builds)
-    Ints bits;
-    for (int lane = 0; lane < kLanes; ++lane) bits[lane] = (k[lane] & 15) < kLanes ? table_low[k[lane] & 15] : table_high[(k[lane] & 15) - kLanes];
-#else
-    Ints bits = __builtin_shuffle(table_low, table_high, k & 15);  // vpermt2q
-#endif
-    bits += (k >> 4) << 52;
-    Doubles s;
-    std::memcpy(&s, &bits, sizeof(s));
-    Floats out = __builtin_convertvector(s * p, Floats);
-    out = x != x ? x : out;
-    out = in == kNegInf ? Floats{} : out;
-    std::memcpy(z + j, &out, sizeof(out));
-  }
+  for (; j + kLanes <= n; j += kLanes) ExpShifted8(z + j, shifts, table_low, table_high);
   for (; j < n; ++j) z[j] = z[j] == kNegInf ? 0.0f : ExpF(z[j] - shift);
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void ExpShiftedColumnsInPlace(float* z, int64_t rows,
+                                                                                            int64_t columns,
+                                                                                            const float* shift) {
+  if (columns % kLanes != 0) {
+    for (int64_t i = 0; i < rows * columns; ++i) {
+      z[i] = z[i] == kNegInf ? 0.0f : ExpF(z[i] - shift[i % columns]);
+    }
+    return;
+  }
+  Ints table_low, table_high;
+  std::memcpy(&table_low, kTable, sizeof(table_low));
+  std::memcpy(&table_high, kTable + kLanes, sizeof(table_high));
+  for (int64_t j = 0; j < rows; ++j) {
+    for (int64_t c = 0; c < columns; c += kLanes) ExpShifted8(z + j * columns + c, shift + c, table_low, table_high);
+  }
 }
 
 }  // namespace dsc::numerics

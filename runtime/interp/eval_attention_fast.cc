@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <vector>
@@ -133,7 +134,7 @@ EvalResult FastAttention(const EvalArgs& a) {
   });
   std::atomic<int64_t> next{0};
   pool.Run([&](int) {
-    std::vector<float> qt(d * kRows), dots, acc(kRows * dv), row;
+    std::vector<float> qt(d * kRows), dots, acc(kRows * dv);
     for (int64_t task = next++; task < tasks; task = next++) {
       // Latest blocks first: under a causal mask they see the most keys.
       const int64_t block = blocks - 1 - task / h, hh = task % h;
@@ -145,26 +146,35 @@ EvalResult FastAttention(const EvalArgs& a) {
         for (int r = 0; r < kRows; ++r) qt[c * kRows + r] = r < rows ? q.f[((i0 + r) * h + hh) * d + c] : 0.0f;
       }
       dots.resize(std::max<int64_t>(keys, 1) * kRows);
-      row.resize(std::max<int64_t>(keys, 1));
       BlockDots(qt.data(), k.f.data() + hh * d, h * d, d, keys, dots.data());
-      // Per row, the reference's softmax over all t keys; keys >= `keys` are -inf, exp 0.
-      for (int r = 0; r < rows; ++r) {
-        const int64_t i = i0 + r;
-        const float* mask_row = mask != nullptr ? mask->f.data() + i * t : nullptr;
-        float zmax = kNegInf;
-        for (int64_t j = 0; j < keys; ++j) {
-          float& z = dots[j * kRows + r];
-          z = scale * z + (mask_row != nullptr ? mask_row[j] : 0.0f);
-          if (causal && j > *start + i) z = kNegInf;
-          zmax = std::max(zmax, z);
+      // The reference's softmax per row over all t keys, all 16 rows at once with a row per
+      // vector lane (dots is [key][row]): per lane the same operations in the same order, so the
+      // same bits. Keys >= `keys` are -inf for every row (exp 0, adding +0 changes no sum).
+      // Lanes past `rows` compute numbers nobody reads.
+      RowVector* z = reinterpret_cast<RowVector*>(dots.data());
+      for (int64_t j = 0; j < keys; ++j) z[j] = z[j] * scale;
+      if (mask != nullptr) {
+        for (int r = 0; r < rows; ++r) {
+          const float* mask_row = mask->f.data() + (i0 + r) * t;
+          for (int64_t j = 0; j < keys; ++j) dots[j * kRows + r] += mask_row[j];
         }
-        // The row's scores are strided in `dots`: exponentiated contiguously, then put back.
-        for (int64_t j = 0; j < keys; ++j) row[j] = dots[j * kRows + r];
-        numerics::ExpShiftedInPlace(row.data(), keys, zmax);
-        float sum = 0.0f;
-        for (int64_t j = 0; j < keys; ++j) sum += row[j];
-        for (int64_t j = 0; j < keys; ++j) dots[j * kRows + r] = row[j] / sum;
+      } else {
+        for (int64_t j = 0; j < keys; ++j) z[j] = z[j] + 0.0f;  // the reference's scale·z + 0 (−0 → +0)
       }
+      if (causal) {
+        for (int64_t j = std::max<int64_t>(0, *start + i0 + 1); j < keys; ++j) {
+          for (int r = 0; r < kRows; ++r) {
+            if (j > *start + i0 + r) dots[j * kRows + r] = kNegInf;
+          }
+        }
+      }
+      RowVector zmax = RowVector{} + kNegInf, sum = {};
+      for (int64_t j = 0; j < keys; ++j) zmax = zmax < z[j] ? z[j] : zmax;  // std::max(zmax, z)
+      float shift[kRows];
+      std::memcpy(shift, &zmax, sizeof(shift));
+      numerics::ExpShiftedColumnsInPlace(dots.data(), keys, kRows, shift);
+      for (int64_t j = 0; j < keys; ++j) sum = sum + z[j];  // each lane in key order
+      for (int64_t j = 0; j < keys; ++j) z[j] = z[j] / sum;
       std::fill(acc.begin(), acc.end(), 0.0f);
       BlockAccumulate(dots.data(), v.f.data() + hh * dv, h * dv, dv, keys, rows,
                       tiled[hh] != 0 ? tiles.get() + hh * head_floats : nullptr, tile_stride, acc.data());

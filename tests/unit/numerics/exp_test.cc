@@ -88,5 +88,31 @@ TEST(ExpTest, RowFormEqualsTheScalarFunctionBitForBit) {
   }
 }
 
+// Each column with its own shift (a softmax row per column): vector path for 16 columns, the
+// scalar one for 5; a −inf and a NaN shift; inputs as in the row-form test.
+TEST(ExpTest, ColumnFormEqualsTheScalarFunctionBitForBit) {
+  std::mt19937 rng(12);
+  std::uniform_real_distribution<float> uniform(-30.0f, 5.0f);
+  for (int64_t columns : {16, 8, 5}) {
+    for (int64_t rows : {1, 3, 40}) {
+      std::vector<float> shift(columns);
+      for (float& v : shift) v = uniform(rng);
+      shift[0] = 0.0f;
+      shift[1] = -kInf;
+      if (columns > 4) shift[4] = std::nanf("");
+      std::vector<float> z(rows * columns);
+      for (float& v : z) v = uniform(rng);
+      for (size_t i = 0; i < z.size(); i += 7) z[i] = -kInf;
+      z[z.size() / 2] = 95.0f;     // overflows
+      z[z.size() - 1] = -99.0f;    // subnormal result
+      std::vector<float> want(z.size());
+      for (size_t i = 0; i < z.size(); ++i) want[i] = z[i] == -kInf ? 0.0f : ExpF(z[i] - shift[i % columns]);
+      ExpShiftedColumnsInPlace(z.data(), rows, columns, shift.data());
+      EXPECT_EQ(std::memcmp(z.data(), want.data(), z.size() * sizeof(float)), 0)
+          << "rows = " << rows << " columns = " << columns;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace dsc::numerics
