@@ -36,6 +36,12 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void ScoreKeys(
       kv_j[l] = kv + key * rank;
       pe_j[l] = pe + key * dr;
     }
+    // The next group's rows (gathered keys, so no hardware prefetcher sees them coming): their
+    // misses then overlap this group's arithmetic.
+    for (int64_t i = i0 + kKeys; i < std::min(end, i0 + 2 * kKeys); ++i) {
+      for (int64_t c = 0; c < rank; c += 16) __builtin_prefetch(kv + keys[i] * rank + c);
+      for (int64_t c = 0; c < dr; c += 16) __builtin_prefetch(pe + keys[i] * dr + c);
+    }
     for (int64_t g = 0; g < groups; ++g) {
       HeadVector latent[kKeys] = {}, rope[kKeys] = {};
       for (int64_t c = 0; c < rank; ++c) {
@@ -67,8 +73,11 @@ inline __attribute__((always_inline)) void AccumulateTile(const float* p, const 
   const float* ph[kHeads];
   for (int hh = 0; hh < kHeads; ++hh) ph[hh] = p + (h0 + std::min(hh, hn - 1)) * n;  // a short block repeats
   HeadVector acc[kHeads][kCols] = {};
+  constexpr int64_t kAhead = 8;  // gathered rows: prefetch this tile's columns a few keys ahead
   for (int64_t i = 0; i < n; ++i) {
     const float* row = kv + keys[i] * rank + c;
+    const float* ahead = kv + keys[std::min(i + kAhead, n - 1)] * rank + c;
+    for (int v = 0; v < kCols; ++v) __builtin_prefetch(ahead + v * kLanes);
     HeadVector r[kCols];
     for (int v = 0; v < kCols; ++v) r[v] = *reinterpret_cast<const HeadVector*>(row + v * kLanes);
     for (int hh = 0; hh < kHeads; ++hh) {
