@@ -197,7 +197,7 @@ absl::Status SafetensorsFile::ReadIntoMemory(const std::function<void(uint64_t b
   void* raw = mmap(nullptr, reserved, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) {
     return absl::ResourceExhaustedError(absl::StrCat(path_, ": cannot allocate ", size,
-                                                     " bytes to read it into memory (--no-mmap): ",
+                                                     " bytes to read it into memory (--mmap maps it instead): ",
                                                      std::strerror(errno)));
   }
   auto* base = static_cast<uint8_t*>(raw);

@@ -125,9 +125,20 @@ absl::StatusOr<frontend::LoadOptions> LoadOptionsFor(const ModelFlags& flags, in
   return options;
 }
 
-void MapWeightsIn(const frontend::Checkpoint& checkpoint) {
-  int64_t total = 0, done = 0;
+namespace {
+
+// Bytes of all the checkpoint's shard files.
+int64_t ShardBytes(const frontend::Checkpoint& checkpoint) {
+  int64_t total = 0;
   for (const auto& file : checkpoint.files()) total += static_cast<int64_t>(file->file_size());
+  return total;
+}
+
+}  // namespace
+
+void MapWeightsIn(const frontend::Checkpoint& checkpoint) {
+  const int64_t total = ShardBytes(checkpoint);
+  int64_t done = 0;
   const double ram = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
   if (static_cast<double>(total) > 0.9 * ram) return;
   ProgressBar bar("mapping weights", ProgressUnit::kBytes);
@@ -161,9 +172,7 @@ double AvailableMemoryBytes() {
 
 bool ReadsWeightsIntoMemory(const frontend::Checkpoint& checkpoint, const ModelFlags& flags) {
   if (flags.no_mmap || flags.mmap) return flags.no_mmap;
-  double total = 0;
-  for (const auto& file : checkpoint.files()) total += static_cast<double>(file->file_size());
-  return total <= 0.5 * AvailableMemoryBytes();
+  return static_cast<double>(ShardBytes(checkpoint)) <= 0.5 * AvailableMemoryBytes();
 }
 
 absl::Status BringWeightsIn(const frontend::Checkpoint& checkpoint, const ModelFlags& flags) {
@@ -171,8 +180,8 @@ absl::Status BringWeightsIn(const frontend::Checkpoint& checkpoint, const ModelF
     MapWeightsIn(checkpoint);
     return absl::OkStatus();
   }
-  int64_t total = 0, done = 0;
-  for (const auto& file : checkpoint.files()) total += static_cast<int64_t>(file->file_size());
+  const int64_t total = ShardBytes(checkpoint);
+  int64_t done = 0;
   ProgressBar bar("reading weights", ProgressUnit::kBytes);
   for (const auto& file : checkpoint.files()) {
     absl::Status s = file->ReadIntoMemory([&](uint64_t read) { bar.Update(done + static_cast<int64_t>(read), total); });
