@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ir/dtype.h"
+#include "runtime/interp/buffer.h"
 
 namespace dsc::runtime {
 
@@ -19,8 +20,8 @@ struct QuantView {
 struct Tensor {
   ir::DType dtype = ir::DType::kF32;
   std::vector<int64_t> shape;
-  std::vector<float> f;          // float dtypes (bf16/f16/f8e4m3 values widened exactly)
-  std::vector<int64_t> i;        // integer and bool dtypes
+  Buffer<float> f;               // float dtypes (bf16/f16/f8e4m3 values widened exactly)
+  Buffer<int64_t> i;             // integer and bool dtypes
   bool quantized = false;        // then `quant` holds the packed weight; f and i are empty
   QuantView quant;
   // A dense constant read in place (fast engines only, for the ops that take it: matmul weights,

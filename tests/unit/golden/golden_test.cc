@@ -116,7 +116,7 @@ TEST(GoldenConsistency, PrefillDecodeAndChunkedAgree) {
   for (int64_t chunk : {1, 3, 7, 16}) {
     auto other = runtime::LogitsInChunks(*engine.runner, tokens, chunk);
     ASSERT_TRUE(other.ok()) << other.status();
-    Agreement a = Compare(other->f, prefill->f, engine.runner->vocab_size());
+    Agreement a = Compare(other->f.ToVector(), prefill->f.ToVector(), engine.runner->vocab_size());
     EXPECT_LE(a.rel_l2, 1e-3) << "chunk " << chunk;
     EXPECT_EQ(a.top1, 1.0) << "chunk " << chunk;
   }

@@ -50,7 +50,7 @@ TEST(BatchedDecodeTest, SameLogitsAsSeparateStepsWithWeightsReadOncePerStep) {
       m->interpreter->set_observer(b == 0 ? &single : nullptr);
       absl::StatusOr<runtime::Tensor> logits = runner.Forward(alone[b].get(), {next[b]}, positions[b]);
       ASSERT_TRUE(logits.ok()) << logits.status();
-      expected.push_back(logits->f);
+      expected.push_back(logits->f.ToVector());
     }
     OpCounter batched;
     m->interpreter->set_observer(&batched);

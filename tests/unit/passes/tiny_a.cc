@@ -85,7 +85,7 @@ Agreement Compare(const std::vector<float>& actual, const std::vector<float>& ex
 absl::StatusOr<std::vector<float>> Logits(TinyA& m, const std::vector<int32_t>& tokens, int64_t chunk) {
   absl::StatusOr<runtime::Tensor> t = runtime::LogitsInChunks(*m.runner, tokens, chunk);
   if (!t.ok()) return t.status();
-  return std::move(t->f);
+  return t->f.ToVector();
 }
 
 int CountOps(const ir::Module& module, const std::string& function, ir::OpCode code) {

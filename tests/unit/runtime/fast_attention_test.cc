@@ -125,7 +125,7 @@ TEST_F(FastAttentionTest, InfiniteValuesGiveTheReferenceBits) {
   RunBoth("causal", {{"S", s}, {"P", p}}, in, &want, &got);
   ASSERT_FALSE(HasFatalFailure());
   for (int i = 0; i < 2; ++i) {
-    const std::vector<float>& w = want[i].f;
+    const Buffer<float>& w = want[i].f;
     ASSERT_EQ(got[i].f.size(), w.size());
     EXPECT_EQ(std::memcmp(got[i].f.data(), w.data(), w.size() * sizeof(float)), 0) << i;
     // Rows before key 20 never see it (causal): head 1 stays finite there.

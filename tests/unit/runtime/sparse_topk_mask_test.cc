@@ -49,7 +49,7 @@ TEST(SparseTopkMaskTest, KeepsTheKLargestWithTiesToEarlierPositions) {
         const uint32_t r = rng() % 8;
         v = r == 0 ? kNegInf : static_cast<float>(r % 4) * 0.5f - 0.75f;  // few values: many ties
       }
-      const std::vector<float> want = Expected(x.f, s, t, k);
+      const std::vector<float> want = Expected(x.f.ToVector(), s, t, k);
       std::vector<Tensor> args;
       args.push_back(std::move(x));
       std::unique_ptr<SequenceState> state = interp.NewSequence();
