@@ -5,6 +5,7 @@
 #define DSC_RUNTIME_INTERP_BUFFER_H_
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstring>
 #include <memory>
@@ -49,7 +50,17 @@ class Buffer {
     b.resize(n);
     return b;
   }
+  // The n elements at `storage` as they are (a view: never freed, never zeroed).
+  static Buffer View(T* storage, size_t n) {
+    Buffer b;
+    b.data_ = storage;
+    b.size_ = b.capacity_ = n;
+    b.owned_ = false;
+    return b;
+  }
   bool borrowed() const { return !owned_; }
+  // Heap allocations made by all buffers of T so far (tests check that planned runs make none).
+  static int64_t allocations() { return allocations_.load(std::memory_order_relaxed); }
   std::vector<T> ToVector() const { return std::vector<T>(begin(), end()); }
 
   T* data() { return data_; }
@@ -104,6 +115,7 @@ class Buffer {
 
  private:
   void Reallocate(size_t capacity) {
+    allocations_.fetch_add(1, std::memory_order_relaxed);
     T* fresh = std::allocator<T>().allocate(capacity);
     if (size_ > 0) std::memcpy(fresh, data_, size_ * sizeof(T));
     Release();
@@ -126,6 +138,8 @@ class Buffer {
     other.size_ = other.capacity_ = 0;
     other.owned_ = true;
   }
+
+  static inline std::atomic<int64_t> allocations_{0};
 
   T* data_ = nullptr;
   size_t size_ = 0;

@@ -120,7 +120,7 @@ EvalResult FastAttention(const EvalArgs& a) {
   const bool causal = ir::GetBool(a.op.attrs(), "causal");
   absl::StatusOr<int64_t> start = ir::GetDim(a.op.attrs(), "start").Evaluate(a.symbols);
   if (!start.ok()) return start.status();
-  Tensor o = Tensor::Float({s, h, dv});
+  Tensor o = a.NewFloat(0);  // [s, h, dv]
   const int64_t blocks = (s + kRows - 1) / kRows, tasks = blocks * h;
   ThreadPool& pool = *fast->pool();
   // Values as 16-column tiles per head, contiguous per tile: a key's row in `v` is h·dv floats
@@ -183,7 +183,7 @@ EvalResult FastAttention(const EvalArgs& a) {
       }
     }
   });
-  return std::vector<Tensor>{std::move(o)};
+  return Results(std::move(o));
 }
 
 }  // namespace dsc::runtime

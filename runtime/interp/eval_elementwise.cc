@@ -26,8 +26,8 @@ int64_t BroadcastOffset(const std::vector<int64_t>& in, const std::vector<int64_
 }
 
 template <typename F>
-Tensor Binary(const Tensor& a, const Tensor& b, const std::vector<int64_t>& out_shape, F f) {
-  Tensor y = Tensor::Float(out_shape);
+Tensor Binary(const Tensor& a, const Tensor& b, Tensor y, F f) {
+  const std::vector<int64_t>& out_shape = y.shape;
   if (a.shape == out_shape && b.shape == out_shape) {
     for (size_t i = 0; i < y.f.size(); ++i) y.f[i] = f(a.f[i], b.f[i]);
     return y;
@@ -44,8 +44,7 @@ Tensor Binary(const Tensor& a, const Tensor& b, const std::vector<int64_t>& out_
 }
 
 template <typename F>
-Tensor Unary(const Tensor& x, F f) {
-  Tensor y = Tensor::Float(x.shape);
+Tensor Unary(const Tensor& x, Tensor y, F f) {
   for (size_t i = 0; i < y.f.size(); ++i) y.f[i] = f(x.f[i]);
   return y;
 }
@@ -60,14 +59,10 @@ float RoundTo(float v, ir::DType dtype) {
   }
 }
 
-Tensor Cast(const Tensor& x, ir::DType to) {
-  Tensor y;
-  y.dtype = to;
-  y.shape = x.shape;
+Tensor Cast(const EvalArgs& a, const Tensor& x, ir::DType to) {
   bool to_int = ir::IsInteger(to) || to == ir::DType::kBool;
+  Tensor y = to_int ? a.NewInt(0, to) : a.NewFloat(0, to);
   size_t n = static_cast<size_t>(x.numel());
-  if (to_int) y.i.resize(n);
-  else y.f.resize(n);
   for (size_t j = 0; j < n; ++j) {
     double v = x.is_int() ? static_cast<double>(x.i[j]) : static_cast<double>(x.f[j]);
     if (to == ir::DType::kBool) y.i[j] = v != 0.0;
@@ -81,34 +76,33 @@ Tensor Cast(const Tensor& x, ir::DType to) {
 
 EvalResult EvalElementwiseOp(const EvalArgs& a) {
   const auto& in = a.in;
-  const auto& out = a.result_shapes.empty() ? std::vector<int64_t>{} : a.result_shapes[0];
   switch (a.op.code()) {
-    case OpCode::kAdd: return std::vector<Tensor>{Binary(*in[0], *in[1], out, [](float x, float y) { return x + y; })};
-    case OpCode::kSub: return std::vector<Tensor>{Binary(*in[0], *in[1], out, [](float x, float y) { return x - y; })};
-    case OpCode::kMul: return std::vector<Tensor>{Binary(*in[0], *in[1], out, [](float x, float y) { return x * y; })};
-    case OpCode::kDiv: return std::vector<Tensor>{Binary(*in[0], *in[1], out, [](float x, float y) { return x / y; })};
+    case OpCode::kAdd: return Results(Binary(*in[0], *in[1], a.NewFloat(0), [](float x, float y) { return x + y; }));
+    case OpCode::kSub: return Results(Binary(*in[0], *in[1], a.NewFloat(0), [](float x, float y) { return x - y; }));
+    case OpCode::kMul: return Results(Binary(*in[0], *in[1], a.NewFloat(0), [](float x, float y) { return x * y; }));
+    case OpCode::kDiv: return Results(Binary(*in[0], *in[1], a.NewFloat(0), [](float x, float y) { return x / y; }));
     case OpCode::kScale: {
       float s = static_cast<float>(ir::GetFloat(a.op.attrs(), "factor"));
-      return std::vector<Tensor>{Unary(*in[0], [s](float x) { return x * s; })};
+      return Results(Unary(*in[0], a.NewFloat(0), [s](float x) { return x * s; }));
     }
     case OpCode::kSilu: {
-      Tensor y = Tensor::Float(in[0]->shape);
+      Tensor y = a.NewFloat(0);
       ref::Silu(in[0]->f.data(), in[0]->numel(), y.f.data());
-      return std::vector<Tensor>{std::move(y)};
+      return Results(std::move(y));
     }
     case OpCode::kSigmoid: {
-      Tensor y = Tensor::Float(in[0]->shape);
+      Tensor y = a.NewFloat(0);
       ref::Sigmoid(in[0]->f.data(), in[0]->numel(), y.f.data());
-      return std::vector<Tensor>{std::move(y)};
+      return Results(std::move(y));
     }
-    case OpCode::kRelu: return std::vector<Tensor>{Unary(*in[0], [](float x) { return x > 0.0f ? x : 0.0f; })};
-    case OpCode::kExp: return std::vector<Tensor>{Unary(*in[0], [](float x) { return std::exp(x); })};
+    case OpCode::kRelu: return Results(Unary(*in[0], a.NewFloat(0), [](float x) { return x > 0.0f ? x : 0.0f; }));
+    case OpCode::kExp: return Results(Unary(*in[0], a.NewFloat(0), [](float x) { return std::exp(x); }));
     case OpCode::kSwiglu: {
-      Tensor y = Tensor::Float(in[0]->shape);
+      Tensor y = a.NewFloat(0);
       ref::SwiGlu(in[0]->f.data(), in[1]->f.data(), in[0]->numel(), y.f.data());
-      return std::vector<Tensor>{std::move(y)};
+      return Results(std::move(y));
     }
-    case OpCode::kCast: return std::vector<Tensor>{Cast(*in[0], ir::GetDType(a.op.attrs(), "dtype"))};
+    case OpCode::kCast: return Results(Cast(a, *in[0], ir::GetDType(a.op.attrs(), "dtype")));
     default: return absl::UnimplementedError("not an elementwise op");
   }
 }
@@ -124,15 +118,15 @@ EvalResult EvalNormOp(const EvalArgs& a) {
   int64_t rows = dim == 0 ? 0 : x.numel() / dim;
   switch (a.op.code()) {
     case OpCode::kRmsNorm: {
-      Tensor y = Tensor::Float(x.shape);
+      Tensor y = a.NewFloat(0);
       ref::RmsNorm(x.f.data(), in[1]->f.data(), rows, dim, static_cast<float>(ir::GetFloat(a.op.attrs(), "eps")), y.f.data());
-      return std::vector<Tensor>{std::move(y)};
+      return Results(std::move(y));
     }
     case OpCode::kLayerNorm: {
-      Tensor y = Tensor::Float(x.shape);
+      Tensor y = a.NewFloat(0);
       ref::LayerNorm(x.f.data(), in[1]->f.data(), in[2]->f.data(), rows, dim,
                      static_cast<float>(ir::GetFloat(a.op.attrs(), "eps")), y.f.data());
-      return std::vector<Tensor>{std::move(y)};
+      return Results(std::move(y));
     }
     case OpCode::kSoftmax: {
       int64_t axis = ir::GetInt(a.op.attrs(), "axis");
@@ -140,15 +134,15 @@ EvalResult EvalNormOp(const EvalArgs& a) {
       if (axis != static_cast<int64_t>(x.shape.size()) - 1) {
         return absl::UnimplementedError("interpreter: softmax over a non-last axis");
       }
-      Tensor y = Tensor::Float(x.shape);
+      Tensor y = a.NewFloat(0);
       ref::Softmax(x.f.data(), rows, dim, y.f.data());
-      return std::vector<Tensor>{std::move(y)};
+      return Results(std::move(y));
     }
     case OpCode::kReduce: {
       const std::string& kind = ir::GetString(a.op.attrs(), "kind");
       std::vector<bool> reduced(x.shape.size(), false);
       for (int64_t ax : ir::GetInts(a.op.attrs(), "axes")) reduced[ax < 0 ? ax + x.shape.size() : ax] = true;
-      Tensor y = Tensor::Float(a.result_shapes[0]);
+      Tensor y = a.NewFloat(0);
       std::fill(y.f.begin(), y.f.end(), kind == "max" ? -INFINITY : 0.0f);
       int64_t count = 1;
       for (size_t d = 0; d < x.shape.size(); ++d) count *= reduced[d] ? x.shape[d] : 1;
@@ -165,7 +159,7 @@ EvalResult EvalNormOp(const EvalArgs& a) {
         }
       }
       if (kind == "mean") for (float& v : y.f) v /= static_cast<float>(count);
-      return std::vector<Tensor>{std::move(y)};
+      return Results(std::move(y));
     }
     default: return absl::UnimplementedError("not a norm op");
   }

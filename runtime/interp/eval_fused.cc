@@ -38,35 +38,36 @@ absl::Status CheckExperts(const Tensor& experts, int64_t n_experts) {
 EvalResult Literal(const EvalArgs& a) {
   const auto& values = std::get<std::vector<double>>(a.op.attrs().at("values"));
   ir::DType dtype = ir::GetDType(a.op.attrs(), "dtype");
-  Tensor y = dtype == ir::DType::kF32 ? Tensor::Float(a.result_shapes[0]) : Tensor::Int(a.result_shapes[0], dtype);
+  Tensor y = dtype == ir::DType::kF32 ? a.NewFloat(0) : a.NewInt(0, dtype);
   for (size_t j = 0; j < values.size(); ++j) {
     if (y.is_int()) y.i[j] = static_cast<int64_t>(values[j]);
     else y.f[j] = static_cast<float>(values[j]);
   }
-  return std::vector<Tensor>{std::move(y)};
+  return Results(std::move(y));
 }
 
 // (rms_norm(x + residual), x + residual).
 EvalResult AddRmsNorm(const EvalArgs& a) {
   const Tensor& x = *a.in[0];
-  Tensor sum = Tensor::Float(x.shape);
+  Tensor sum = a.NewFloat(1);
   for (size_t j = 0; j < sum.f.size(); ++j) sum.f[j] = x.f[j] + a.in[1]->f[j];
   int64_t dim = x.shape.back(), rows = dim == 0 ? 0 : x.numel() / dim;
-  Tensor y = Tensor::Float(x.shape);
+  Tensor y = a.NewFloat(0);
   ref::RmsNorm(sum.f.data(), a.in[2]->f.data(), rows, dim, static_cast<float>(ir::GetFloat(a.op.attrs(), "eps")),
                y.f.data());
-  return std::vector<Tensor>{std::move(y), std::move(sum)};
+  return Results(std::move(y), std::move(sum));
 }
 
 EvalResult GateUpSwiglu(const EvalArgs& a) {
   const Tensor& x = *a.in[0];
   int64_t k = x.shape.back(), m = k == 0 ? 0 : x.numel() / k, n = a.in[1]->shape[0];
-  Tensor y = Tensor::Float(a.result_shapes[0]);
-  std::vector<float> up(m * n);
+  Tensor y = a.NewFloat(0);
+  thread_local std::vector<float> up;
+  up.resize(m * n);
   if (absl::Status s = LinearWithMatrix(*a.in[1], 0, x.f.data(), m, y.f.data(), a.fast); !s.ok()) return s;
   if (absl::Status s = LinearWithMatrix(*a.in[2], 0, x.f.data(), m, up.data(), a.fast); !s.ok()) return s;
   ref::SwiGlu(y.f.data(), up.data(), m * n, y.f.data());
-  return std::vector<Tensor>{std::move(y)};
+  return Results(std::move(y));
 }
 
 // model.md §7b over the cached latent: q̃ = W_UKᵀ q_nope; z_t = scale·(q̃·KV[t] + q_pe·PE[t]) +
@@ -87,7 +88,7 @@ EvalResult MlaDecodeAttention(const EvalArgs& a) {
   if (!attrs.ok()) return attrs.status();
   const int64_t s = qn.shape[0], h = qn.shape[1], dn = qn.shape[2], dr = qp.shape[2];
   const int64_t t = kv.shape[0], rank = kv.shape[1], dv = a.result_shapes[0][2], rows = dn + dv;
-  Tensor o = Tensor::Float(a.result_shapes[0]);
+  Tensor o = a.NewFloat(0);
   std::vector<float> ql(rank), ol(rank), z(t);
   for (int64_t i = 0; i < s; ++i) {
     for (int64_t hh = 0; hh < h; ++hh) {
@@ -109,7 +110,7 @@ EvalResult MlaDecodeAttention(const EvalArgs& a) {
       }
     }
   }
-  return std::vector<Tensor>{std::move(o)};
+  return Results(std::move(o));
 }
 
 // Decode form: for each token, only its selected experts run (in increasing id, accumulated
@@ -124,26 +125,47 @@ EvalResult MoeDecode(const EvalArgs& a) {
   const int64_t rows = x.shape[0], dim = x.shape[1], k = weights.shape[1];
   const int64_t n_experts = a.in[3]->shape[0];
   if (absl::Status st = CheckExperts(experts, n_experts); !st.ok()) return st;
-  std::vector<std::vector<int64_t>> slots_of(n_experts);  // (row·k + j) slots routed to each expert
-  for (int64_t slot = 0; slot < rows * k; ++slot) slots_of[experts.i[slot]].push_back(slot);
-  // Every unit's input rows and output: the routed experts in increasing id, then the shared one.
-  std::vector<FfnJob> jobs;
-  std::vector<std::vector<float>> xs, ys;
+  // The (row·k + j) slots routed to each expert, counting-sorted by expert (increasing slot
+  // within one): expert e's are order[begin[e], begin[e + 1]). Scratch that only grows, so a
+  // decode loop allocates nothing after its first steps.
+  thread_local std::vector<int64_t> begin, fill, order;
+  thread_local std::vector<FfnJob> jobs;
+  thread_local std::vector<float> scratch;
+  begin.assign(n_experts + 1, 0);
+  order.resize(rows * k);
+  for (int64_t slot = 0; slot < rows * k; ++slot) ++begin[experts.i[slot] + 1];
+  for (int64_t e = 0; e < n_experts; ++e) begin[e + 1] += begin[e];
+  fill.assign(begin.begin(), begin.end() - 1);
+  for (int64_t slot = 0; slot < rows * k; ++slot) order[fill[experts.i[slot]]++] = slot;
+  // Every unit's input rows and output: the routed experts in increasing id, then the shared
+  // one. Gathered inputs (experts with several rows) and all outputs share one scratch.
+  const bool shared = a.in.size() == 9;
+  int64_t scratch_floats = shared ? rows * dim : 0;
   for (int64_t e = 0; e < n_experts; ++e) {
-    const std::vector<int64_t>& slots = slots_of[e];
-    if (slots.empty()) continue;
-    const int64_t m = static_cast<int64_t>(slots.size());
+    const int64_t m = begin[e + 1] - begin[e];
+    scratch_floats += m * dim * (m > 1 ? 2 : 1);
+  }
+  if (scratch.size() < static_cast<size_t>(scratch_floats)) scratch.resize(scratch_floats);
+  float* next = scratch.data();
+  jobs.clear();
+  for (int64_t e = 0; e < n_experts; ++e) {
+    const int64_t* slots = order.data() + begin[e];
+    const int64_t m = begin[e + 1] - begin[e];
+    if (m == 0) continue;
     if (m == 1) {  // one row (every expert of a single decode token): its input is x's row itself
       jobs.push_back({FfnOf(*a.in[3], *a.in[4], *a.in[5], e, a.fast), x.f.data() + (slots[0] / k) * dim, 1, nullptr});
       continue;
     }
-    std::vector<float>& xe = xs.emplace_back(m * dim);
-    for (int64_t p = 0; p < m; ++p) std::copy_n(x.f.begin() + (slots[p] / k) * dim, dim, xe.begin() + p * dim);
-    jobs.push_back({FfnOf(*a.in[3], *a.in[4], *a.in[5], e, a.fast), xe.data(), m, nullptr});
+    float* xe = next;
+    next += m * dim;
+    for (int64_t p = 0; p < m; ++p) std::copy_n(x.f.begin() + (slots[p] / k) * dim, dim, xe + p * dim);
+    jobs.push_back({FfnOf(*a.in[3], *a.in[4], *a.in[5], e, a.fast), xe, m, nullptr});
   }
-  const bool shared = a.in.size() == 9;
   if (shared) jobs.push_back({FfnOf(*a.in[6], *a.in[7], *a.in[8], 0, a.fast), x.f.data(), rows, nullptr});
-  for (FfnJob& j : jobs) j.y = ys.emplace_back(j.m * dim).data();
+  for (FfnJob& j : jobs) {
+    j.y = next;
+    next += j.m * dim;
+  }
   if (!RunFfnsOnPool(jobs, dim)) {
     for (FfnJob& j : jobs) {
       absl::StatusOr<std::vector<float>> y = RunFfn(j.ffn, j.x, j.m, dim);
@@ -151,19 +173,20 @@ EvalResult MoeDecode(const EvalArgs& a) {
       std::copy(y->begin(), y->end(), j.y);
     }
   }
-  Tensor acc = Tensor::Float(x.shape);
+  Tensor acc = a.NewFloat(0);  // [rows, dim]
   size_t job = 0;
   for (int64_t e = 0; e < n_experts; ++e) {
-    const std::vector<int64_t>& slots = slots_of[e];
-    if (slots.empty()) continue;
+    const int64_t* slots = order.data() + begin[e];
+    const int64_t m = begin[e + 1] - begin[e];
+    if (m == 0) continue;
     const float* y = jobs[job++].y;
-    for (size_t p = 0; p < slots.size(); ++p) {
+    for (int64_t p = 0; p < m; ++p) {
       float* dst = acc.f.data() + (slots[p] / k) * dim;
       for (int64_t c = 0; c < dim; ++c) dst[c] += y[p * dim + c] * weights.f[slots[p]];
     }
   }
   if (shared) ref::Add(acc.f.data(), jobs.back().y, rows * dim, acc.f.data());
-  return std::vector<Tensor>{std::move(acc)};
+  return Results(std::move(acc));
 }
 
 // Prefill form: (token, slot) pairs counting-sorted by expert, each expert one GEMM over its
@@ -182,7 +205,7 @@ EvalResult MoeGrouped(const EvalArgs& a) {
   for (int64_t p = 0; p < pairs; ++p) order[fill[experts.i[p]]++] = p;
   std::vector<float> xs(pairs * dim);
   for (int64_t p = 0; p < pairs; ++p) std::copy_n(x.f.begin() + (order[p] / k) * dim, dim, xs.begin() + p * dim);
-  Tensor acc = Tensor::Float(x.shape);
+  Tensor acc = a.NewFloat(0);  // [rows, dim]
   for (int64_t e = 0; e < n_experts; ++e) {
     const int64_t m = begin[e + 1] - begin[e];
     if (m == 0) continue;
@@ -197,7 +220,7 @@ EvalResult MoeGrouped(const EvalArgs& a) {
       for (int64_t c = 0; c < dim; ++c) dst[c] += y[p * dim + c] * weights.f[pair];
     }
   }
-  return std::vector<Tensor>{std::move(acc)};
+  return Results(std::move(acc));
 }
 
 }  // namespace

@@ -80,19 +80,25 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void RowScores(cons
 void ScoreOneRow(ThreadPool& pool, const float* q, const float* w, const float* k, const float* k_scale, int64_t h,
                  int64_t d, int64_t keys, float scale, float* out) {
   const int64_t groups = (h + kRows - 1) / kRows;
-  std::vector<float> qt(groups * d * kRows, 0.0f), wv(groups * kRows, 0.0f);
+  // Scratch that only grows; the pool's threads reach it through the local pointers.
+  thread_local std::vector<float> scratch;
+  const size_t qt_size = static_cast<size_t>(groups * d * kRows), wv_size = static_cast<size_t>(groups * kRows);
+  if (scratch.size() < qt_size + wv_size) scratch.resize(qt_size + wv_size);
+  float* const qt = scratch.data();
+  float* const wv = qt + qt_size;
+  std::fill(qt, qt + qt_size + wv_size, 0.0f);  // padding lanes of the last group stay zero
   for (int64_t hh = 0; hh < h; ++hh) {
     const int64_t g = hh / kRows, lane = hh % kRows;
     wv[g * kRows + lane] = w[hh];
     for (int64_t c = 0; c < d; ++c) qt[(g * d + c) * kRows + lane] = q[hh * d + c];
   }
   if (keys * h * d < (int64_t{1} << 20)) {  // less work than waking the threads
-    RowScores(qt.data(), k, d, groups, h, wv.data(), scale, k_scale, 0, keys, out);
+    RowScores(qt, k, d, groups, h, wv, scale, k_scale, 0, keys, out);
     return;
   }
   pool.Run([&](int thread) {
     const auto [begin, end] = SplitRows(keys, pool.size(), thread, 1);
-    RowScores(qt.data(), k, d, groups, h, wv.data(), scale, k_scale, begin, end, out);
+    RowScores(qt, k, d, groups, h, wv, scale, k_scale, begin, end, out);
   });
 }
 
@@ -110,14 +116,14 @@ EvalResult FastIndexerScore(const EvalArgs& a) {
   const bool causal = ir::GetBool(a.op.attrs(), "causal");
   absl::StatusOr<int64_t> start = ir::GetDim(a.op.attrs(), "start").Evaluate(a.symbols);
   if (!start.ok()) return start.status();
-  Tensor y = Tensor::Float({s, t});
+  Tensor y = a.NewFloat(0);  // [s, t]
   ThreadPool& pool = *fast->pool();
   if (s == 1) {
     const int64_t keys = causal ? std::clamp<int64_t>(*start + 1, 0, t) : t;
     ScoreOneRow(pool, q.f.data(), w.f.data(), k.f.data(), ks != nullptr ? ks->f.data() : nullptr, h, d, keys, scale,
                 y.f.data());
     std::fill(y.f.begin() + keys, y.f.end(), -std::numeric_limits<float>::infinity());
-    return std::vector<Tensor>{std::move(y)};
+    return Results(std::move(y));
   }
   const int64_t blocks = (s + kRows - 1) / kRows;
   std::atomic<int64_t> next{0};
@@ -146,7 +152,7 @@ EvalResult FastIndexerScore(const EvalArgs& a) {
       }
     }
   });
-  return std::vector<Tensor>{std::move(y)};
+  return Results(std::move(y));
 }
 
 }  // namespace dsc::runtime

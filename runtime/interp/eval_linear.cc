@@ -13,26 +13,27 @@ namespace {
 
 using ir::OpCode;
 
-// The float32 values of a dense weight read in place (`raw`), widened exactly.
-std::vector<float> WidenRaw(const Tensor& w, int64_t begin, int64_t count) {
-  std::vector<float> out(static_cast<size_t>(count));
+// The float32 values of a dense weight read in place (`raw`), widened exactly into `out`.
+void WidenRawInto(const Tensor& w, int64_t begin, int64_t count, float* out) {
   for (int64_t j = 0; j < count; ++j) {
     uint16_t bits;
     std::memcpy(&bits, w.raw + 2 * (begin + j), 2);
     out[j] = numerics::Bf16ToFloat(bits);
   }
+}
+
+std::vector<float> WidenRaw(const Tensor& w, int64_t begin, int64_t count) {
+  std::vector<float> out(static_cast<size_t>(count));
+  WidenRawInto(w, begin, count, out.data());
   return out;
 }
 
-// y[M,N] = x[M,K] · w[N,K]ᵀ. A weight read in place goes through `fast` (else it is widened
-// for this call only).
-Tensor LinearRows(const Tensor& x, const Tensor& w, FastLinear* fast) {
+// y[M,N] = x[M,K] · w[N,K]ᵀ into `y` (shaped). A weight read in place goes through `fast` (else
+// it is widened for this call only).
+Tensor LinearRows(const Tensor& x, const Tensor& w, FastLinear* fast, Tensor y) {
   const int64_t n = w.shape[0];
   int64_t k = x.shape.back();
   int64_t m = k == 0 ? 0 : x.numel() / k;
-  std::vector<int64_t> shape = x.shape;
-  shape.back() = n;
-  Tensor y = Tensor::Float(shape);
   if (w.raw != nullptr) {
     if (fast != nullptr && fast->RunDense(w.dtype, w.raw, n, k, x.f.data(), m, y.f.data())) return y;
     std::vector<float> wide = WidenRaw(w, 0, n * k);
@@ -43,13 +44,10 @@ Tensor LinearRows(const Tensor& x, const Tensor& w, FastLinear* fast) {
   return y;
 }
 
-Tensor BatchMatmul(const Tensor& a, const Tensor& b, bool transpose_b) {
+Tensor BatchMatmul(const Tensor& a, const Tensor& b, bool transpose_b, Tensor y) {
   size_t r = a.shape.size();
   int64_t m = a.shape[r - 2], k = a.shape[r - 1];
   int64_t n = transpose_b ? b.shape[r - 2] : b.shape[r - 1];
-  std::vector<int64_t> shape = a.shape;
-  shape.back() = n;
-  Tensor y = Tensor::Float(shape);
   int64_t batch = a.numel() / (m * k > 0 ? m * k : 1);
   for (int64_t bi = 0; bi < batch; ++bi) {
     const float* pa = a.f.data() + bi * m * k;
@@ -112,48 +110,45 @@ EvalResult EvalLinearOp(const EvalArgs& a) {
   const auto& in = a.in;
   switch (a.op.code()) {
     case OpCode::kMatmul:
-      return std::vector<Tensor>{LinearRows(*in[0], *in[1], a.fast)};
+      return Results(LinearRows(*in[0], *in[1], a.fast, a.NewFloat(0)));
     case OpCode::kQuantizedMatmul: {
       const Tensor& x = *in[0];
       int64_t k = x.shape.back(), m = k == 0 ? 0 : x.numel() / k;
-      Tensor y = Tensor::Float(a.result_shapes[0]);
+      Tensor y = a.NewFloat(0);
       absl::Status s = LinearWithMatrix(*in[1], 0, x.f.data(), m, y.f.data(), a.fast);
       if (!s.ok()) return s;
-      return std::vector<Tensor>{std::move(y)};
+      return Results(std::move(y));
     }
     case OpCode::kBatchMatmul:
-      return std::vector<Tensor>{BatchMatmul(*in[0], *in[1], ir::GetBool(a.op.attrs(), "transpose_b"))};
+      return Results(BatchMatmul(*in[0], *in[1], ir::GetBool(a.op.attrs(), "transpose_b"), a.NewFloat(0)));
     case OpCode::kDequantize: {
       const Tensor& w = *in[0];
-      Tensor y = Tensor::Float(w.shape);
+      Tensor y = a.NewFloat(0);
       int64_t per = w.shape[w.shape.size() - 2] * w.shape.back();
       for (int64_t m = 0; m * per < w.numel(); ++m) {
         absl::StatusOr<std::vector<float>> d = DequantizeMatrix(w, m);
         if (!d.ok()) return d.status();
         std::copy(d->begin(), d->end(), y.f.begin() + m * per);
       }
-      return std::vector<Tensor>{std::move(y)};
+      return Results(std::move(y));
     }
     case OpCode::kEmbedding: {
       const Tensor& table = *in[0];
       const Tensor& ids = *in[1];
       int64_t vocab = table.shape[0], dim = table.shape[1];
-      std::vector<int64_t> shape = ids.shape;
-      shape.push_back(dim);
-      Tensor y = Tensor::Float(shape);
+      Tensor y = a.NewFloat(0);
       for (int64_t t = 0; t < ids.numel(); ++t) {
         int64_t id = ids.i[t];
         if (id < 0 || id >= vocab) {
           return absl::OutOfRangeError(absl::StrCat("token id ", id, " is outside the vocabulary [0, ", vocab, ")"));
         }
         if (table.raw != nullptr) {
-          std::vector<float> row = WidenRaw(table, id * dim, dim);
-          std::copy(row.begin(), row.end(), y.f.begin() + t * dim);
+          WidenRawInto(table, id * dim, dim, y.f.data() + t * dim);
         } else {
           std::copy_n(table.f.begin() + id * dim, dim, y.f.begin() + t * dim);
         }
       }
-      return std::vector<Tensor>{std::move(y)};
+      return Results(std::move(y));
     }
     default:
       return absl::UnimplementedError("not a linear op");

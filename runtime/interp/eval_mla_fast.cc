@@ -54,15 +54,19 @@ EvalResult FastMlaDecodeAttention(const EvalArgs& a) {
     return absl::UnimplementedError("no kernels for the fast MLA path");
   }
 
-  Tensor o = Tensor::Float(a.result_shapes[0]);
+  Tensor o = a.NewFloat(0);
   ThreadPool& pool = *fast->pool();
-  std::vector<float> ql(h * rank), ol(h * rank);
+  // Scratch that only grows; the pool's threads reach it through the local pointers.
+  thread_local std::vector<float> scratch;
+  if (scratch.size() < static_cast<size_t>(2 * h * rank)) scratch.resize(2 * h * rank);
+  float* const ql = scratch.data();
+  float* const ol = scratch.data() + h * rank;
   // q̃ = W_UKᵀ q_nope and o = W_UV ō for heads [begin, end) of row i (o on `thread`'s kernels).
   auto absorb = [&](int64_t i, int64_t begin, int64_t end) {
     for (int64_t hh = begin; hh < end; ++hh) {
       const int64_t first = hh * rows;  // W_UK of head hh: rows [hh·(d_n + d_v), + d_n)
       Nvfp4TransposedProduct(w.quant.parts[0] + first * (rank / 2), w.quant.parts[1] + first * (rank / 16), global,
-                             dn, rank, qn.f.data() + (i * h + hh) * dn, ql.data() + hh * rank);
+                             dn, rank, qn.f.data() + (i * h + hh) * dn, ql + hh * rank);
     }
   };
   auto unabsorb = [&](int64_t i, int64_t begin, int64_t end, int thread) {
@@ -70,7 +74,7 @@ EvalResult FastMlaDecodeAttention(const EvalArgs& a) {
     y.resize(n);
     for (int64_t hh = begin; hh < end; ++hh) {
       const int64_t first = hh * rows + dn;
-      fast->RunRows(&w.quant, 0, ir::DType::kF32, nullptr, n, rank, ol.data() + hh * rank, 1, y.data(), first,
+      fast->RunRows(&w.quant, 0, ir::DType::kF32, nullptr, n, rank, ol + hh * rank, 1, y.data(), first,
                     first + dv, thread);
       std::copy_n(y.begin() + first, dv, o.f.begin() + (i * h + hh) * dv);
     }
@@ -86,9 +90,9 @@ EvalResult FastMlaDecodeAttention(const EvalArgs& a) {
       pool.Run([&](int thread) {
         const auto [begin, end] = SplitRows(h, pool.size(), thread, 1);
         absorb(i, begin, end);
-        LatentAttentionAllHeads(nullptr, ql.data() + begin * rank, q_pe + begin * dr, kv.f.data(), pe.f.data(), t,
+        LatentAttentionAllHeads(nullptr, ql + begin * rank, q_pe + begin * dr, kv.f.data(), pe.f.data(), t,
                                 end - begin, rank, dr, attrs->scale, mask_row, last_visible,
-                                ol.data() + begin * rank);
+                                ol + begin * rank);
         unabsorb(i, begin, end, thread);
       });
       continue;
@@ -97,14 +101,14 @@ EvalResult FastMlaDecodeAttention(const EvalArgs& a) {
       const auto [begin, end] = SplitRows(h, pool.size(), thread, 1);
       absorb(i, begin, end);
     });
-    LatentAttentionAllHeads(&pool, ql.data(), q_pe, kv.f.data(), pe.f.data(), t, h, rank, dr, attrs->scale, mask_row,
-                            last_visible, ol.data());
+    LatentAttentionAllHeads(&pool, ql, q_pe, kv.f.data(), pe.f.data(), t, h, rank, dr, attrs->scale, mask_row,
+                            last_visible, ol);
     pool.Run([&](int thread) {
       const auto [begin, end] = SplitRows(h, pool.size(), thread, 1);
       unabsorb(i, begin, end, thread);
     });
   }
-  return std::vector<Tensor>{std::move(o)};
+  return Results(std::move(o));
 }
 
 }  // namespace dsc::runtime

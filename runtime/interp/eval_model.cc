@@ -29,6 +29,13 @@ absl::StatusOr<int64_t> DimAttr(const EvalArgs& a, const char* name) {
   return ir::GetDim(a.op.attrs(), name).Evaluate(a.symbols);
 }
 
+// Result 0 holding a copy of operand 0's elements (ops that transform their input in place).
+Tensor CopyOfInput(const EvalArgs& a, ir::DType dtype) {
+  Tensor y = a.NewFloat(0, dtype);
+  std::copy(a.in[0]->f.begin(), a.in[0]->f.end(), y.f.begin());
+  return y;
+}
+
 EvalResult RopeFreqs(const EvalArgs& a) {
   const auto& at = a.op.attrs();
   absl::StatusOr<std::vector<float>> f = numerics::YarnFrequencies(
@@ -37,20 +44,21 @@ EvalResult RopeFreqs(const EvalArgs& a) {
   if (!f.ok()) return f.status();
   Tensor y = Tensor::Float({static_cast<int64_t>(f->size())});
   y.f = std::move(*f);
-  return std::vector<Tensor>{std::move(y)};
+  return Results(std::move(y));
 }
 
 // x[S, ..., d]: every d-vector of row s rotated at position pos[s].
 EvalResult Rotary(const EvalArgs& a) {
-  Tensor y = *a.in[0];
-  y.dtype = ir::DType::kF32;
+  Tensor y = CopyOfInput(a, ir::DType::kF32);
   const Tensor& pos = *a.in[2];
   int64_t s = y.shape[0], d = y.shape.back();
   int64_t per_row = s == 0 ? 0 : y.numel() / s;
   bool interleaved = ir::GetBool(a.op.attrs(), "interleaved");
   // cos/sin once per row for all its heads (the same values numerics::ApplyRope computes per
   // call: per head they were most of a prefill's rotary time).
-  std::vector<float> cos_values(d / 2), sin_values(d / 2);
+  thread_local std::vector<float> cos_values, sin_values;
+  cos_values.resize(d / 2);
+  sin_values.resize(d / 2);
   for (int64_t r = 0; r < s; ++r) {
     numerics::RopeCosSin(pos.i[r], a.in[1]->f.data(), d / 2, cos_values.data(), sin_values.data());
     for (int64_t v = 0; v < per_row; v += d) {
@@ -58,37 +66,38 @@ EvalResult Rotary(const EvalArgs& a) {
                                     interleaved);
     }
   }
-  return std::vector<Tensor>{std::move(y)};
+  return Results(std::move(y));
 }
 
 EvalResult Hadamard(const EvalArgs& a) {
-  Tensor y = *a.in[0];
+  Tensor y = CopyOfInput(a, a.in[0]->dtype);
   int64_t d = y.shape.back();
   for (int64_t v = 0; v < y.numel(); v += d) {
     absl::Status st = numerics::HadamardTransform(y.f.data() + v, d);
     if (!st.ok()) return st;
   }
-  return std::vector<Tensor>{std::move(y)};
+  return Results(std::move(y));
 }
 
 EvalResult Fp8RoundTrip(const EvalArgs& a) {
-  Tensor y = *a.in[0];
+  Tensor y = CopyOfInput(a, a.in[0]->dtype);
   absl::Status st = numerics::ActQuantRoundTrip(y.f.data(), y.numel(), ir::GetInt(a.op.attrs(), "block"), ScaleFormat(a.op));
   if (!st.ok()) return st;
-  return std::vector<Tensor>{std::move(y)};
+  return Results(std::move(y));
 }
 
 // Codes are held as their exact E4M3 values (the interpreter stores floats).
 EvalResult Fp8Quantize(const EvalArgs& a) {
   const Tensor& x = *a.in[0];
   int64_t block = ir::GetInt(a.op.attrs(), "block");
-  std::vector<uint8_t> codes(static_cast<size_t>(x.numel()));
-  Tensor values = Tensor::Float(a.result_shapes[0], ir::DType::kF8E4M3);
-  Tensor scales = Tensor::Float(a.result_shapes[1]);
+  thread_local std::vector<uint8_t> codes;
+  codes.resize(static_cast<size_t>(x.numel()));
+  Tensor values = a.NewFloat(0, ir::DType::kF8E4M3);
+  Tensor scales = a.NewFloat(1);
   absl::Status st = numerics::ActQuant(x.f.data(), x.numel(), block, ScaleFormat(a.op), codes.data(), scales.f.data());
   if (!st.ok()) return st;
   for (size_t j = 0; j < codes.size(); ++j) values.f[j] = numerics::DecodeE4m3(codes[j]);
-  return std::vector<Tensor>{std::move(values), std::move(scales)};
+  return Results(std::move(values), std::move(scales));
 }
 
 // model.md §8.6: I[s,t] = s_k[t] · Σ_h w[s,h] · scale · relu(q[s,h] · k8[t]), causal: t ≤ start+s.
@@ -106,7 +115,7 @@ EvalResult IndexerScore(const EvalArgs& a) {
   bool causal = ir::GetBool(a.op.attrs(), "causal");
   absl::StatusOr<int64_t> start = DimAttr(a, "start");
   if (!start.ok()) return start.status();
-  Tensor y = Tensor::Float({s, t});
+  Tensor y = a.NewFloat(0);  // [s, t]
   // Every score is the same sequence of float32 operations as the one-key loop (each dot summed
   // in increasing c, heads in increasing order): only kKeys keys are interleaved, so their
   // independent dependency chains overlap instead of waiting on one add at a time.
@@ -128,7 +137,7 @@ EvalResult IndexerScore(const EvalArgs& a) {
       for (int64_t l = 0; l < n; ++l) y.f[i * t + j0 + l] = ks != nullptr ? acc[l] * ks->f[j0 + l] : acc[l];
     }
   }
-  return std::vector<Tensor>{std::move(y)};
+  return Results(std::move(y));
 }
 
 // 0 on the min(k, T) largest scores of each row, -inf elsewhere (§7.6, §8.8).
@@ -136,9 +145,10 @@ EvalResult SparseTopkMask(const EvalArgs& a) {
   const Tensor& x = *a.in[0];
   int64_t s = x.shape[0], t = x.shape[1];
   int64_t k = std::min(ir::GetInt(a.op.attrs(), "k"), t);
-  Tensor y = Tensor::Float({s, t});
-  if (k == t) return std::vector<Tensor>{std::move(y)};  // every position kept: all zeros
-  std::vector<int64_t> order(t);
+  Tensor y = a.NewFloat(0);  // [s, t]
+  if (k == t) return Results(std::move(y));  // every position kept: all zeros
+  thread_local std::vector<int64_t> order;
+  order.resize(t);
   for (int64_t i = 0; i < s; ++i) {
     const float* row = x.f.data() + i * t;
     std::iota(order.begin(), order.end(), 0);
@@ -149,7 +159,7 @@ EvalResult SparseTopkMask(const EvalArgs& a) {
     std::fill(y.f.begin() + i * t, y.f.begin() + (i + 1) * t, kNegInf);
     for (int64_t j = 0; j < k; ++j) y.f[i * t + order[j]] = 0.0f;
   }
-  return std::vector<Tensor>{std::move(y)};
+  return Results(std::move(y));
 }
 
 // o[s,h] = Σ_t softmax_t(scale·q[s,h]·k[t,h] + mask[s,t], causal t ≤ start+s) · v[t,h].
@@ -167,7 +177,7 @@ EvalResult Attention(const EvalArgs& a) {
   bool causal = ir::GetBool(a.op.attrs(), "causal");
   absl::StatusOr<int64_t> start = DimAttr(a, "start");
   if (!start.ok()) return start.status();
-  Tensor o = Tensor::Float({s, h, dv});
+  Tensor o = a.NewFloat(0);  // [s, h, dv]
   std::vector<float> z(t);
   for (int64_t i = 0; i < s; ++i) {
     for (int64_t hh = 0; hh < h; ++hh) {
@@ -193,7 +203,7 @@ EvalResult Attention(const EvalArgs& a) {
       }
     }
   }
-  return std::vector<Tensor>{std::move(o)};
+  return Results(std::move(o));
 }
 
 EvalResult MoeGate(const EvalArgs& a) {
@@ -206,14 +216,15 @@ EvalResult MoeGate(const EvalArgs& a) {
   config.n_activated = ir::GetInt(at, "top_k");
   config.route_scale = static_cast<float>(ir::GetFloat(at, "route_scale"));
   config.score_func = ir::GetString(at, "score_func") == "softmax" ? ref::ScoreFunc::kSoftmax : ref::ScoreFunc::kSigmoid;
-  Tensor weights = Tensor::Float(a.result_shapes[0]);
-  Tensor experts = Tensor::Int(a.result_shapes[1], ir::DType::kI32);
-  std::vector<int32_t> ids(experts.i.size());
+  Tensor weights = a.NewFloat(0);
+  Tensor experts = a.NewInt(1, ir::DType::kI32);
+  thread_local std::vector<int32_t> ids;
+  ids.resize(experts.i.size());
   absl::Status st = ref::MoeGate(logits.f.data(), a.in.size() == 2 ? a.in[1]->f.data() : nullptr, logits.shape[0],
                                  config, ids.data(), weights.f.data());
   if (!st.ok()) return st;
   std::copy(ids.begin(), ids.end(), experts.i.begin());
-  return std::vector<Tensor>{std::move(weights), std::move(experts)};
+  return Results(std::move(weights), std::move(experts));
 }
 
 }  // namespace

@@ -14,16 +14,39 @@
 
 namespace dsc::runtime {
 
+// Where a result's elements go: its region of the executor's arena (the memory plan's slot),
+// or none (data == nullptr: the result owns heap storage).
+struct ResultSlot {
+  void* data = nullptr;
+  int64_t bytes = 0;
+};
+
 struct EvalArgs {
   const ir::Operation& op;
   const std::vector<const Tensor*>& in;
   const ir::SymbolBindings& symbols;
   // Result shapes with the symbols bound.
-  std::vector<std::vector<int64_t>> result_shapes;
+  const std::vector<std::vector<int64_t>>& result_shapes;
   FastLinear* fast = nullptr;  // compiled kernels for quantized products, if the engine has any
+  const ResultSlot* slots = nullptr;  // one per result when the executor planned them
+
+  // Result r, zeroed, shaped result_shapes[r], in its arena slot when it has one that fits
+  // (else owned). Float dtypes hold float32 elements, integer ones int64.
+  Tensor NewFloat(int r, ir::DType dtype = ir::DType::kF32) const;
+  Tensor NewInt(int r, ir::DType dtype = ir::DType::kI64) const;
 };
 
 using EvalResult = absl::StatusOr<std::vector<Tensor>>;
+
+// An op's results, moved in: a braced std::vector<Tensor>{y} would copy every tensor (the
+// elements of an initializer_list are const), and a copy leaves the arena for the heap.
+template <typename... T>
+std::vector<Tensor> Results(T&&... t) {
+  std::vector<Tensor> v;
+  v.reserve(sizeof...(t));
+  (v.push_back(std::forward<T>(t)), ...);
+  return v;
+}
 
 // Returns Unimplemented if the op is not in the family.
 EvalResult EvalLinearOp(const EvalArgs& a);       // matmul, batch_matmul, dequantize, quantized_matmul, embedding

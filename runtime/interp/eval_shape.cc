@@ -17,8 +17,9 @@ void Set(Tensor& t, int64_t j, double v) {
   if (t.is_int()) t.i[j] = static_cast<int64_t>(v);
   else t.f[j] = static_cast<float>(v);
 }
-Tensor Like(const Tensor& x, std::vector<int64_t> shape) {
-  return x.is_int() ? Tensor::Int(std::move(shape), x.dtype) : Tensor::Float(std::move(shape), x.dtype);
+// Result r of the op, zeroed, of x's kind and dtype.
+Tensor Like(const EvalArgs& a, int r, const Tensor& x) {
+  return x.is_int() ? a.NewInt(r, x.dtype) : a.NewFloat(r, x.dtype);
 }
 
 // View of a tensor as [outer, axis, inner] around `axis`.
@@ -36,12 +37,12 @@ int Axis(const ir::Operation& op, size_t rank, const char* name = "axis") {
   return static_cast<int>(a < 0 ? a + static_cast<int64_t>(rank) : a);
 }
 
-Tensor Transpose(const Tensor& x, const std::vector<int64_t>& perm) {
+Tensor Transpose(const EvalArgs& a, const Tensor& x, const std::vector<int64_t>& perm) {
   size_t r = x.shape.size();
   std::vector<int64_t> shape(r), in_strides(r, 1);
   for (int d = static_cast<int>(r) - 2; d >= 0; --d) in_strides[d] = in_strides[d + 1] * x.shape[d + 1];
   for (size_t d = 0; d < r; ++d) shape[d] = x.shape[perm[d]];
-  Tensor y = Like(x, shape);
+  Tensor y = Like(a, 0, x);
   std::vector<int64_t> idx(r, 0);
   for (int64_t j = 0; j < y.numel(); ++j) {
     int64_t off = 0;
@@ -70,8 +71,9 @@ void CopyRun(const Tensor& x, int64_t src, Tensor& y, int64_t dst, int64_t n) {
 
 // The trailing dimensions that x has in full are copied as contiguous blocks (element by
 // element, a [512, 1, 64] -> [512, 128, 64] broadcast of a prefill took 30 ms).
-Tensor Broadcast(const Tensor& x, const std::vector<int64_t>& shape) {
-  Tensor y = Like(x, shape);
+Tensor Broadcast(const EvalArgs& a, const Tensor& x) {
+  Tensor y = Like(a, 0, x);
+  const std::vector<int64_t>& shape = y.shape;
   const size_t r = shape.size(), xr = x.shape.size();
   size_t kept = 0;
   int64_t block = 1;
@@ -97,10 +99,19 @@ Tensor Broadcast(const Tensor& x, const std::vector<int64_t>& shape) {
 // An empty tensor of x's kind and `shape` whose storage is reserved for AppendRun: concat,
 // split and slice write their results in order, so nothing is zero-filled first (a prefill's
 // [512, 128, 192] results are 50 MB each).
-Tensor Reserved(const Tensor& x, std::vector<int64_t> shape) {
+// In the result's arena slot when it has one (Like, then emptied: the slot is only written).
+Tensor Reserved(const EvalArgs& a, int r, const Tensor& x) {
+  const std::vector<int64_t>& shape = a.result_shapes[static_cast<size_t>(r)];
+  const bool planned = a.slots != nullptr && a.slots[r].data != nullptr;
   Tensor y;
+  if (planned) {
+    y = Like(a, r, x);
+    y.f.clear();
+    y.i.clear();
+    return y;
+  }
   y.dtype = x.dtype;
-  y.shape = std::move(shape);
+  y.shape = shape;
   if (y.is_int()) {
     y.i.reserve(static_cast<size_t>(y.numel()));
   } else {
@@ -135,15 +146,19 @@ EvalResult EvalShapeOp(const EvalArgs& a) {
   const ir::Operation& op = a.op;
   switch (op.code()) {
     case OpCode::kReshape: {
-      Tensor y = *in[0];
-      y.shape = a.result_shapes[0];
-      return std::vector<Tensor>{std::move(y)};
+      Tensor y = Like(a, 0, *in[0]);
+      if (y.is_int()) {
+        std::copy(in[0]->i.begin(), in[0]->i.end(), y.i.begin());
+      } else {
+        std::copy(in[0]->f.begin(), in[0]->f.end(), y.f.begin());
+      }
+      return Results(std::move(y));
     }
-    case OpCode::kTranspose: return std::vector<Tensor>{Transpose(*in[0], ir::GetInts(op.attrs(), "perm"))};
-    case OpCode::kBroadcast: return std::vector<Tensor>{Broadcast(*in[0], a.result_shapes[0])};
+    case OpCode::kTranspose: return Results(Transpose(a, *in[0], ir::GetInts(op.attrs(), "perm")));
+    case OpCode::kBroadcast: return Results(Broadcast(a, *in[0]));
     case OpCode::kConcat: {  // per outer index, each input's whole axis range in turn
       int axis = Axis(op, in[0]->shape.size());
-      Tensor y = Reserved(*in[0], a.result_shapes[0]);
+      Tensor y = Reserved(a, 0, *in[0]);
       Around ya(y.shape, axis);
       for (int64_t o = 0; o < ya.outer; ++o) {
         for (const Tensor* x : in) {
@@ -151,7 +166,7 @@ EvalResult EvalShapeOp(const EvalArgs& a) {
           AppendRun(*x, o * xa.n * xa.inner, xa.n * xa.inner, y);
         }
       }
-      return std::vector<Tensor>{std::move(y)};
+      return Results(std::move(y));
     }
     case OpCode::kSplit:
     case OpCode::kSlice: {
@@ -160,9 +175,9 @@ EvalResult EvalShapeOp(const EvalArgs& a) {
       Around xa(x.shape, axis);
       std::vector<Tensor> out;
       int64_t lo = op.code() == OpCode::kSlice ? ir::GetInt(op.attrs(), "start") : 0;
-      for (const auto& shape : a.result_shapes) {  // per outer index, x's rows [lo, lo + n)
-        Tensor y = Reserved(x, shape);
-        Around ya(shape, axis);
+      for (int r = 0; r < static_cast<int>(a.result_shapes.size()); ++r) {  // per outer index, x's rows [lo, lo + n)
+        Tensor y = Reserved(a, r, x);
+        Around ya(a.result_shapes[r], axis);
         for (int64_t o = 0; o < xa.outer; ++o) AppendRun(x, (o * xa.n + lo) * xa.inner, ya.n * xa.inner, y);
         lo += ya.n;
         out.push_back(std::move(y));
@@ -174,7 +189,7 @@ EvalResult EvalShapeOp(const EvalArgs& a) {
       const Tensor& idx = *in[1];
       int axis = Axis(op, x.shape.size());
       Around xa(x.shape, axis);
-      Tensor y = Like(x, a.result_shapes[0]);
+      Tensor y = Like(a, 0, x);
       int64_t m = idx.numel();
       for (int64_t o = 0; o < xa.outer; ++o) {
         for (int64_t k = 0; k < m; ++k) {
@@ -183,10 +198,11 @@ EvalResult EvalShapeOp(const EvalArgs& a) {
           for (int64_t j = 0; j < xa.inner; ++j) Set(y, (o * m + k) * xa.inner + j, Get(x, (o * xa.n + src) * xa.inner + j));
         }
       }
-      return std::vector<Tensor>{std::move(y)};
+      return Results(std::move(y));
     }
     case OpCode::kScatterAdd: {
-      Tensor y = *in[0];
+      Tensor y = a.NewFloat(0, in[0]->dtype);
+      std::copy(in[0]->f.begin(), in[0]->f.end(), y.f.begin());
       const Tensor& idx = *in[1];
       const Tensor& src = *in[2];
       int axis = Axis(op, y.shape.size());
@@ -199,15 +215,16 @@ EvalResult EvalShapeOp(const EvalArgs& a) {
           for (int64_t j = 0; j < ya.inner; ++j) y.f[(o * ya.n + dst) * ya.inner + j] += src.f[(o * m + k) * ya.inner + j];
         }
       }
-      return std::vector<Tensor>{std::move(y)};
+      return Results(std::move(y));
     }
     case OpCode::kTopk: {
       const Tensor& x = *in[0];
       int64_t n = x.shape.back(), k = ir::GetInt(op.attrs(), "k");
       int64_t rows = n == 0 ? 0 : x.numel() / n;
-      Tensor values = Tensor::Float(a.result_shapes[0]);
-      Tensor indices = Tensor::Int(a.result_shapes[1], ir::DType::kI32);
-      std::vector<int64_t> order(n);
+      Tensor values = a.NewFloat(0);
+      Tensor indices = a.NewInt(1, ir::DType::kI32);
+      thread_local std::vector<int64_t> order;
+      order.resize(n);
       for (int64_t r = 0; r < rows; ++r) {
         const float* row = x.f.data() + r * n;
         std::iota(order.begin(), order.end(), 0);
@@ -219,14 +236,14 @@ EvalResult EvalShapeOp(const EvalArgs& a) {
           indices.i[r * k + j] = order[j];
         }
       }
-      return std::vector<Tensor>{std::move(values), std::move(indices)};
+      return Results(std::move(values), std::move(indices));
     }
     case OpCode::kPositions: {
       absl::StatusOr<int64_t> start = ir::GetDim(op.attrs(), "start").Evaluate(a.symbols);
       if (!start.ok()) return start.status();
-      Tensor y = Tensor::Int(a.result_shapes[0]);
+      Tensor y = a.NewInt(0);
       for (int64_t j = 0; j < y.numel(); ++j) y.i[j] = *start + j;
-      return std::vector<Tensor>{std::move(y)};
+      return Results(std::move(y));
     }
     default: return absl::UnimplementedError("not a shape op");
   }

@@ -41,11 +41,21 @@ bool RunFfnsOnPool(const std::vector<FfnJob>& jobs, int64_t dim) {
       }
     }
   }
-  std::vector<std::vector<float>> gate(jobs.size()), up(jobs.size());
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    gate[i].resize(jobs[i].m * jobs[i].ffn.hidden);
-    up[i].resize(jobs[i].m * jobs[i].ffn.hidden);
-  }
+  // Every job's gate and up rows in one scratch that only grows (a decode loop allocates
+  // nothing after its first steps): job i's at offset[i], up after all the gates.
+  // (The pool's threads see these through the local pointers: a thread_local named inside
+  // the lambdas would be each worker's own.)
+  thread_local std::vector<float> scratch;
+  thread_local std::vector<size_t> offsets;
+  offsets.assign(jobs.size() + 1, 0);
+  for (size_t i = 0; i < jobs.size(); ++i) offsets[i + 1] = offsets[i] + jobs[i].m * jobs[i].ffn.hidden;
+  const size_t total = offsets.back();
+  if (scratch.size() < 2 * total) scratch.resize(2 * total);
+  float* const gate_all = scratch.data();
+  float* const up_all = scratch.data() + total;
+  const size_t* const offset = offsets.data();
+  auto gate = [=](size_t i) { return gate_all + offset[i]; };
+  auto up = [=](size_t i) { return up_all + offset[i]; };
   const int threads = pool->size();
   pool->Run([&](int t) {
     for (size_t i = 0; i < jobs.size(); ++i) {
@@ -53,12 +63,12 @@ bool RunFfnsOnPool(const std::vector<FfnJob>& jobs, int64_t dim) {
       const int64_t hidden = j.ffn.hidden;
       const auto [begin, end] = SplitRows(hidden, threads, t, kRowAlign);
       fast->RunRows(&j.ffn.w1->quant, j.ffn.index, ir::DType::kF32, nullptr, hidden, dim, j.x, j.m,
-                    gate[i].data(), begin, end, t);
+                    gate(i), begin, end, t);
       fast->RunRows(&j.ffn.w3->quant, j.ffn.index, ir::DType::kF32, nullptr, hidden, dim, j.x, j.m,
-                    up[i].data(), begin, end, t);
+                    up(i), begin, end, t);
       for (int64_t r = 0; r < j.m; ++r) {
-        float* g = gate[i].data() + r * hidden;
-        ref::SwiGlu(g + begin, up[i].data() + r * hidden + begin, end - begin, g + begin);
+        float* g = gate(i) + r * hidden;
+        ref::SwiGlu(g + begin, up(i) + r * hidden + begin, end - begin, g + begin);
       }
     }
   });
@@ -66,7 +76,7 @@ bool RunFfnsOnPool(const std::vector<FfnJob>& jobs, int64_t dim) {
     const auto [begin, end] = SplitRows(dim, threads, t, kRowAlign);
     for (size_t i = 0; i < jobs.size(); ++i) {
       const FfnJob& j = jobs[i];
-      fast->RunRows(&j.ffn.w2->quant, j.ffn.index, ir::DType::kF32, nullptr, dim, j.ffn.hidden, gate[i].data(),
+      fast->RunRows(&j.ffn.w2->quant, j.ffn.index, ir::DType::kF32, nullptr, dim, j.ffn.hidden, gate(i),
                     j.m, j.y, begin, end, t);
     }
   });

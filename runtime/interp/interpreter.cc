@@ -3,10 +3,13 @@
 #include "runtime/interp/interpreter.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <iterator>
 
 #include "absl/strings/str_cat.h"
+#include "ir/memory_plan.h"
 #include "numerics/scalar_formats.h"
 #include "runtime/interp/eval_ops.h"
 
@@ -52,6 +55,8 @@ void GrowStateRows(Tensor& buf, int64_t rows, int64_t width) {
   }
   buf.f.resize(needed, 0.0f);
 }
+
+constexpr int kMaxPlannedResults = 4;
 
 // Rounds values to what a state buffer of `dtype` stores (bf16 KV cache mode).
 float StoreAs(float v, DType dtype) {
@@ -168,10 +173,53 @@ const std::vector<std::vector<const ir::Value*>>& Interpreter::DeadAfter(const i
   return dead_after_.emplace(&f, std::move(dead)).first->second;
 }
 
+Interpreter::FunctionArena* Interpreter::ArenaFor(const ir::Function& f) {
+  auto it = arenas_.find(&f);
+  if (it != arenas_.end()) return it->second.get();
+  auto arena = std::make_unique<FunctionArena>();
+  const int64_t bound = std::max<int64_t>(1, ir::ContextBound(module_));
+  const ir::MemoryPlan plan = ir::PlanFunctionMemory(f, bound, [](DType t) -> int64_t {
+    return ir::IsInteger(t) || t == DType::kBool ? 64 : 32;  // Tensor::i / Tensor::f elements
+  });
+  if (plan.arena_bytes > 0 && plan.arena_bytes <= kMaxArenaBytes) {
+    const size_t bytes = static_cast<size_t>(plan.arena_bytes);
+    arena->memory = {static_cast<uint8_t*>(std::aligned_alloc(ir::kArenaAlignment, bytes)),
+                     [](uint8_t* p) { std::free(p); }};
+    for (const ir::BufferAssignment& b : plan.buffers) {
+      // Reshapes take their operand's tensor; returned values own their storage (the caller
+      // keeps them past the next run).
+      if (b.alias_of != nullptr || b.last == static_cast<int>(f.ops().size())) continue;
+      arena->slots[b.value] = ResultSlot{arena->memory.get() + b.offset, b.bytes};
+    }
+  }
+  return arenas_.emplace(&f, std::move(arena)).first->second.get();
+}
+
 absl::StatusOr<std::vector<Tensor>> Interpreter::RunFunction(const ir::Function& f, const ir::SymbolBindings& symbols,
                                                              std::vector<Tensor> args, SequenceState* state) {
   const std::vector<std::vector<const ir::Value*>>& dead_after = DeadAfter(f);
-  ValueMap values;
+  // The function's arena and per-op scratch, unless a run of it is already in progress (a
+  // nested call): then this run allocates as it goes.
+  FunctionArena* scratch = ArenaFor(f);
+  if (scratch->busy) scratch = nullptr;
+  struct Release {
+    FunctionArena* scratch;
+    ~Release() {
+      if (scratch != nullptr) scratch->busy = false;
+    }
+  } release{scratch};
+  if (scratch != nullptr) scratch->busy = true;
+  FunctionArena* const arena = scratch != nullptr && scratch->memory != nullptr ? scratch : nullptr;
+  std::vector<const Tensor*> local_in;
+  std::vector<std::vector<std::vector<int64_t>>> local_shapes;
+  std::vector<const Tensor*>& in = scratch != nullptr ? scratch->operands : local_in;
+  std::vector<std::vector<std::vector<int64_t>>>& shapes_of_op = scratch != nullptr ? scratch->shapes : local_shapes;
+  shapes_of_op.resize(f.ops().size());
+  ValueMap local_values;
+  ValueMap& values = scratch != nullptr ? scratch->values : local_values;
+  // Emptied element by element: clear() would free a table this size, and refilling it would
+  // allocate again on every run.
+  for (auto it = values.begin(); it != values.end();) values.erase(it++);
   // cache_read lends the state buffer itself when the read covers exactly the rows written
   // (a decode step reads the whole cache right after writing its row): no copy of the cache per
   // read. The buffer goes back when the value dies, before anything else touches the state,
@@ -199,15 +247,26 @@ absl::StatusOr<std::vector<Tensor>> Interpreter::RunFunction(const ir::Function&
     for (const ir::Value* v : op.operands()) {  // the op may read or write a lent state: take it back
       if (v->kind() == ir::Value::Kind::kState && lent.contains(v)) give_back(v, /*copy=*/true);
     }
-    absl::StatusOr<std::vector<const Tensor*>> in = Operands(op, values, state);
-    if (!in.ok()) return in.status();
-    if (op.code() == OpCode::kReturn) {
+    if (absl::Status st = OperandsInto(op, values, state, &in); !st.ok()) return st;
+    if (op.code() == OpCode::kReturn) {  // results the run owns move out; arena ones are copied
       std::vector<Tensor> out;
-      for (const Tensor* t : *in) out.push_back(*t);
+      out.reserve(in.size());
+      for (int i = 0; i < op.num_operands(); ++i) {
+        const ir::Value* v = op.operand(i);
+        const bool once = std::count(op.operands().begin(), op.operands().end(), v) == 1;
+        auto it = values.find(v);
+        const bool movable = once && it != values.end() && !it->second.f.borrowed() && !it->second.i.borrowed() &&
+                             std::none_of(lent.begin(), lent.end(), [&](const auto& e) { return e.second == v; });
+        if (movable) {
+          out.push_back(std::move(it->second));
+        } else {
+          out.push_back(*in[i]);
+        }
+      }
       return out;
     }
-    absl::StatusOr<std::vector<std::vector<int64_t>>> shapes = ResultShapes(op, symbols);
-    if (!shapes.ok()) return shapes.status();
+    std::vector<std::vector<int64_t>>& shapes = shapes_of_op[index];
+    if (absl::Status st = ResultShapesInto(op, symbols, &shapes); !st.ok()) return st;
     Tensor* buf = op.code() == OpCode::kCacheRead ? &state->buffers.at(op.operand(0)) : nullptr;
     auto elements = [](const std::vector<int64_t>& shape) {
       int64_t n = 1;
@@ -222,22 +281,44 @@ absl::StatusOr<std::vector<Tensor>> Interpreter::RunFunction(const ir::Function&
         source->kind() != ir::Value::Kind::kState &&
         std::find(dead_after[index].begin(), dead_after[index].end(), source) != dead_after[index].end() &&
         std::none_of(lent.begin(), lent.end(), [&](const auto& entry) { return entry.second == source; });
+    // With the arena, a reshape of a value in it is a view of the same bytes: the plan keeps
+    // them reserved until the reshape's last reader.
+    const bool view_source = arena != nullptr && source != nullptr && !take_source &&
+                             source->kind() != ir::Value::Kind::kConstant &&
+                             source->kind() != ir::Value::Kind::kState &&
+                             (values.at(source).f.borrowed() || values.at(source).i.borrowed());
     if (take_source) {
-      ObservedOp observed(observer_, f, op, *in, symbols);
+      ObservedOp observed(observer_, f, op, in, symbols);
       Tensor y = std::move(values.at(source));
-      y.shape = std::move((*shapes)[0]);
+      y.shape = shapes[0];
       values[op.result(0)] = std::move(y);
-    } else if (buf != nullptr && !(*shapes)[0].empty() && (*shapes)[0][0] <= buf->shape[0] &&
-               static_cast<int64_t>(buf->f.size()) == elements((*shapes)[0])) {
-      ObservedOp observed(observer_, f, op, *in, symbols);
+    } else if (view_source) {
+      ObservedOp observed(observer_, f, op, in, symbols);
+      Tensor& x = values.at(source);
+      Tensor y;
+      y.dtype = x.dtype;
+      y.shape = shapes[0];
+      y.f = Buffer<float>::View(x.f.data(), x.f.size());
+      y.i = Buffer<int64_t>::View(x.i.data(), x.i.size());
+      values[op.result(0)] = std::move(y);
+    } else if (buf != nullptr && !shapes[0].empty() && shapes[0][0] <= buf->shape[0] &&
+               static_cast<int64_t>(buf->f.size()) == elements(shapes[0])) {
+      ObservedOp observed(observer_, f, op, in, symbols);
       Tensor y;
       y.dtype = buf->dtype;
-      y.shape = std::move((*shapes)[0]);
+      y.shape = shapes[0];
       y.f = std::move(buf->f);
       values[op.result(0)] = std::move(y);
       lent[op.operand(0)] = op.result(0);
     } else {
-      absl::StatusOr<std::vector<Tensor>> results = EvalOp(f, op, *in, symbols, std::move(*shapes), state);
+      ResultSlot slots[kMaxPlannedResults];
+      const bool planned = arena != nullptr && op.num_results() <= kMaxPlannedResults;
+      for (int r = 0; planned && r < op.num_results(); ++r) {
+        auto slot = arena->slots.find(op.result(r));
+        slots[r] = slot == arena->slots.end() ? ResultSlot{} : slot->second;
+      }
+      absl::StatusOr<std::vector<Tensor>> results =
+          EvalOp(f, op, in, symbols, shapes, state, planned ? slots : nullptr);
       if (!results.ok()) return results.status();
       for (size_t r = 0; r < results->size(); ++r) values[op.result(static_cast<int>(r))] = std::move((*results)[r]);
     }
@@ -257,6 +338,14 @@ absl::StatusOr<std::vector<Tensor>> Interpreter::RunFunction(const ir::Function&
 absl::StatusOr<std::vector<const Tensor*>> Interpreter::Operands(const ir::Operation& op, const ValueMap& values,
                                                                   SequenceState* state) {
   std::vector<const Tensor*> in;
+  if (absl::Status st = OperandsInto(op, values, state, &in); !st.ok()) return st;
+  return in;
+}
+
+absl::Status Interpreter::OperandsInto(const ir::Operation& op, const ValueMap& values, SequenceState* state,
+                                       std::vector<const Tensor*>* out) {
+  std::vector<const Tensor*>& in = *out;
+  in.clear();
   for (const ir::Value* v : op.operands()) {
     if (v->kind() == ir::Value::Kind::kConstant) {
       absl::StatusOr<const Tensor*> c = Constant(v);
@@ -268,7 +357,24 @@ absl::StatusOr<std::vector<const Tensor*>> Interpreter::Operands(const ir::Opera
       in.push_back(&values.at(v));
     }
   }
-  return in;
+  return absl::OkStatus();
+}
+
+absl::Status Interpreter::ResultShapesInto(const ir::Operation& op, const ir::SymbolBindings& symbols,
+                                           std::vector<std::vector<int64_t>>* out) {
+  // Into the vectors already there (their capacity is reused run after run).
+  out->resize(static_cast<size_t>(op.num_results()));
+  for (int r = 0; r < op.num_results(); ++r) {
+    const ir::Shape& shape = op.result(r)->type().shape();
+    std::vector<int64_t>& dims = (*out)[static_cast<size_t>(r)];
+    dims.resize(shape.dims().size());
+    for (size_t d = 0; d < dims.size(); ++d) {
+      absl::StatusOr<int64_t> n = shape.dims()[d].Evaluate(symbols);
+      if (!n.ok()) return n.status();
+      dims[d] = *n;
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<std::vector<int64_t>>> Interpreter::ResultShapes(const ir::Operation& op,
@@ -285,10 +391,10 @@ absl::StatusOr<std::vector<std::vector<int64_t>>> Interpreter::ResultShapes(cons
 absl::StatusOr<std::vector<Tensor>> Interpreter::EvalOp(const ir::Function& f, const ir::Operation& op,
                                                         const std::vector<const Tensor*>& in,
                                                         const ir::SymbolBindings& symbols,
-                                                        std::vector<std::vector<int64_t>> result_shapes,
-                                                        SequenceState* state) {
+                                                        const std::vector<std::vector<int64_t>>& result_shapes,
+                                                        SequenceState* state, const ResultSlot* slots) {
   ObservedOp observed(observer_, f, op, in, symbols);  // profiling hook; no-op when unset
-  EvalArgs a{op, in, symbols, std::move(result_shapes), fast_};
+  EvalArgs a{op, in, symbols, result_shapes, fast_, slots};
   std::vector<Tensor> results;
   switch (op.code()) {
     case OpCode::kCacheWrite: {
@@ -307,7 +413,7 @@ absl::StatusOr<std::vector<Tensor>> Interpreter::EvalOp(const ir::Function& f, c
     }
     case OpCode::kCacheRead: {
       const Tensor& buf = *in[0];
-      Tensor y = Tensor::Float(a.result_shapes[0], buf.dtype);
+      Tensor y = a.NewFloat(0, buf.dtype);
       if (a.result_shapes[0][0] > buf.shape[0]) return absl::OutOfRangeError("context overflow: cache read past its capacity");
       // Rows never written read as zeros (the buffer holds only the rows written so far).
       std::copy_n(buf.f.begin(), std::min(y.f.size(), buf.f.size()), y.f.begin());
@@ -321,10 +427,21 @@ absl::StatusOr<std::vector<Tensor>> Interpreter::EvalOp(const ir::Function& f, c
       return results;
     }
     default: {
+      // The family that evaluated this op code before goes first: asking every family in turn
+      // built an Unimplemented status (a heap string) per miss, hundreds per decode step.
+      static constexpr EvalResult (*kFamilies[])(const EvalArgs&) = {
+          EvalLinearOp, EvalElementwiseOp, EvalNormOp, EvalShapeOp, EvalModelOp, EvalFusedOp};
+      const size_t code = static_cast<size_t>(op.code());
       EvalResult r = absl::UnimplementedError("");
-      for (auto family : {EvalLinearOp, EvalElementwiseOp, EvalNormOp, EvalShapeOp, EvalModelOp, EvalFusedOp}) {
-        r = family(a);
-        if (r.ok() || r.status().code() != absl::StatusCode::kUnimplemented) break;
+      if (int8_t known = family_of_[code]; known >= 0) r = kFamilies[known](a);
+      if (!r.ok() && r.status().code() == absl::StatusCode::kUnimplemented) {
+        for (int8_t i = 0; i < static_cast<int8_t>(std::size(kFamilies)); ++i) {
+          r = kFamilies[i](a);
+          if (r.ok() || r.status().code() != absl::StatusCode::kUnimplemented) {
+            family_of_[code] = i;
+            break;
+          }
+        }
       }
       if (!r.ok()) {
         return absl::Status(r.status().code(), absl::StrCat("@", f.name(), ": '", std::string(op.name()), "': ", r.status().message()));

@@ -3,6 +3,7 @@
 #ifndef DSC_RUNTIME_INTERP_INTERPRETER_H_
 #define DSC_RUNTIME_INTERP_INTERPRETER_H_
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <string>
@@ -64,12 +65,18 @@ class Interpreter {
   // The op's operands: constants (decoded or viewed), state buffers of `state`, values.
   absl::StatusOr<std::vector<const Tensor*>> Operands(const ir::Operation& op, const ValueMap& values,
                                                       SequenceState* state);
+  absl::Status OperandsInto(const ir::Operation& op, const ValueMap& values, SequenceState* state,
+                            std::vector<const Tensor*>* in);
   static absl::StatusOr<std::vector<std::vector<int64_t>>> ResultShapes(const ir::Operation& op,
                                                                         const ir::SymbolBindings& symbols);
+  static absl::Status ResultShapesInto(const ir::Operation& op, const ir::SymbolBindings& symbols,
+                                       std::vector<std::vector<int64_t>>* shapes);
   // Evaluates one op (not `return`) on bound operands; cache ops act on `state`.
+  // `slots`: one per result (the arena's), or nullptr.
   absl::StatusOr<std::vector<Tensor>> EvalOp(const ir::Function& f, const ir::Operation& op,
                                              const std::vector<const Tensor*>& in, const ir::SymbolBindings& symbols,
-                                             std::vector<std::vector<int64_t>> result_shapes, SequenceState* state);
+                                             const std::vector<std::vector<int64_t>>& result_shapes, SequenceState* state,
+                                             const ResultSlot* slots = nullptr);
   // RunBatch's shared evaluation of a weight op over one row per sequence; false (nothing
   // done) when the op does not qualify.
   absl::StatusOr<bool> EvalAcrossSequences(const ir::Function& f, const ir::Operation& op,
@@ -87,8 +94,33 @@ class Interpreter {
                                        SequenceState* state);
   static Tensor ExpertSlice(const Tensor& w, int64_t e);
 
+  // The executor's arena for one function: ir::PlanFunctionMemory at the widths the
+  // interpreter stores (float32, int64) and the context bound gives every op result a region,
+  // so a run allocates no tensor storage. Functions whose arena would exceed kMaxArenaBytes
+  // (prefill planned at a full context squared) get none and allocate as they go.
+  struct FunctionArena {
+    absl::flat_hash_map<const ir::Value*, ResultSlot> slots;
+    std::unique_ptr<uint8_t, void (*)(uint8_t*)> memory{nullptr, nullptr};  // nullptr: no arena
+    // Reused by every run: the current op's operands, and each op's result shapes.
+    std::vector<const Tensor*> operands;
+    std::vector<std::vector<std::vector<int64_t>>> shapes;
+    absl::flat_hash_map<const ir::Value*, Tensor> values;
+    bool busy = false;  // a nested run of the same function uses none of this
+  };
+  static constexpr int64_t kMaxArenaBytes = int64_t{256} << 20;
+  // nullptr when `f` gets no arena.
+  FunctionArena* ArenaFor(const ir::Function& f);
+
   const ir::Module& module_;
   TensorBytesFn bytes_;
+  absl::node_hash_map<const ir::Function*, std::unique_ptr<FunctionArena>> arenas_;
+  // Per op code, the index of the eval family that handles it (-1: not yet known).
+  std::array<int8_t, ir::kNumOpCodes> family_of_ = MakeUnknownFamilies();
+  static std::array<int8_t, ir::kNumOpCodes> MakeUnknownFamilies() {
+    std::array<int8_t, ir::kNumOpCodes> a;
+    a.fill(-1);
+    return a;
+  }
   FastLinear* fast_ = nullptr;
   OpObserver* observer_ = nullptr;
   // node_hash_map: Constant() hands out pointers that must survive later insertions (an op's

@@ -9,6 +9,7 @@
 #include <limits>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "numerics/exp.h"
 #include "runtime/cpu_kernels.h"
 #include "runtime/interp/kernels_attention.h"
@@ -121,12 +122,17 @@ void LatentAttentionAllHeads(ThreadPool* pool, const float* q_latent, const floa
   const int64_t groups = (heads + kLanes - 1) / kLanes, padded = groups * kLanes;
   // The keys whose score is not −inf whatever the dot, in increasing order: the others add
   // exp(−inf) = 0 to the sum and nothing to ō in the reference.
-  std::vector<int64_t> keys;
+  // Scratch that only grows (a decode loop allocates nothing after its first steps), one per
+  // calling thread; the pool's threads reach it through the local pointers below.
+  thread_local std::vector<int64_t> key_store;
+  thread_local std::vector<float> work;
+  key_store.clear();
   const int64_t visible_end = last_visible >= 0 ? std::min(t, last_visible + 1) : t;
   for (int64_t j = 0; j < visible_end; ++j) {
-    if (mask == nullptr || mask[j] != kNegInf) keys.push_back(j);
+    if (mask == nullptr || mask[j] != kNegInf) key_store.push_back(j);
   }
-  const int64_t n = static_cast<int64_t>(keys.size());
+  const int64_t n = static_cast<int64_t>(key_store.size());
+  const int64_t* const keys = key_store.data();
   if (n == 0) {  // no key at all: the reference's 0/0 probabilities (NaN), exactly as it makes them
     std::vector<float> z(std::max<int64_t>(t, 1));
     for (int64_t h = 0; h < heads; ++h) {
@@ -135,15 +141,22 @@ void LatentAttentionAllHeads(ThreadPool* pool, const float* q_latent, const floa
     }
     return;
   }
-  std::vector<float> ql_t(groups * rank * kLanes, 0.0f), qp_t(groups * dr * kLanes, 0.0f);
+  const int64_t ql_size = groups * rank * kLanes, qp_size = groups * dr * kLanes;
+  const int64_t z_size = std::max<int64_t>(n, 1) * padded, p_size = heads * n;
+  const size_t work_size = static_cast<size_t>(ql_size + qp_size + z_size + p_size);
+  if (work.size() < work_size) work.resize(work_size);
+  float* const ql_t = work.data();
+  float* const qp_t = ql_t + ql_size;
+  float* const z = qp_t + qp_size;
+  float* const p = z + z_size;
+  std::fill(ql_t, ql_t + ql_size + qp_size, 0.0f);  // padding lanes of the last group stay zero
   for (int64_t h = 0; h < heads; ++h) {
     const int64_t g = h / kLanes, lane = h % kLanes;
     for (int64_t c = 0; c < rank; ++c) ql_t[(g * rank + c) * kLanes + lane] = q_latent[h * rank + c];
     for (int64_t c = 0; c < dr; ++c) qp_t[(g * dr + c) * kLanes + lane] = q_pe[h * dr + c];
   }
-  std::vector<float> z(std::max<int64_t>(n, 1) * padded);
   const int threads = pool != nullptr ? pool->size() : 1;
-  auto run = [&](const std::function<void(int)>& part) {
+  auto run = [&](absl::FunctionRef<void(int)> part) {
     if (pool != nullptr) {
       pool->Run(part);
     } else {
@@ -152,15 +165,14 @@ void LatentAttentionAllHeads(ThreadPool* pool, const float* q_latent, const floa
   };
   run([&](int thread) {  // scores, keys split over the threads
     const auto [begin, end] = SplitRows(n, threads, thread, 1);
-    ScoreKeys(ql_t.data(), qp_t.data(), kv, pe, rank, dr, groups, keys.data(), begin, end, scale, mask, z.data());
+    ScoreKeys(ql_t, qp_t, kv, pe, rank, dr, groups, keys, begin, end, scale, mask, z);
   });
   // Softmax per head, keys in order, as the reference; into p [heads, n]: a head's row is its
   // thread's alone (heads share z's cache lines, so writing z back would bounce them).
-  std::vector<float> p(heads * n);
   run([&](int thread) {
     const auto [begin, end] = SplitRows(heads, threads, thread, 1);
     for (int64_t h = begin; h < end; ++h) {
-      float* ph = p.data() + h * n;
+      float* ph = p + h * n;
       float zmax = kNegInf;
       for (int64_t i = 0; i < n; ++i) zmax = std::max(zmax, ph[i] = z[i * padded + h]);
       numerics::ExpShiftedInPlace(ph, n, zmax);
@@ -171,7 +183,7 @@ void LatentAttentionAllHeads(ThreadPool* pool, const float* q_latent, const floa
   });
   run([&](int thread) {  // ō, its columns split over the threads (each sum stays in key order)
     const auto [c0, c1] = SplitRows(rank, threads, thread, kLanes);
-    AccumulateValues(p.data(), kv, keys.data(), n, heads, rank, c0, c1, o_latent, rank);
+    AccumulateValues(p, kv, keys, n, heads, rank, c0, c1, o_latent, rank);
   });
 }
 
