@@ -3,18 +3,26 @@
 #include "runtime/interp/eval_ops.h"
 
 namespace dsc::runtime {
+namespace {
+
+// n zeroed elements in `slot` when it holds them, else owned.
+template <typename T>
+Buffer<T> Elements(const ResultSlot* slot, size_t n) {
+  if (slot != nullptr && slot->data != nullptr && static_cast<int64_t>(n * sizeof(T)) <= slot->bytes) {
+    return Buffer<T>::Borrowed(static_cast<T*>(slot->data), static_cast<size_t>(slot->bytes) / sizeof(T), n);
+  }
+  Buffer<T> b;
+  b.assign(n, T());
+  return b;
+}
+
+}  // namespace
 
 Tensor EvalArgs::NewFloat(int r, ir::DType dtype) const {
   Tensor t;
   t.dtype = dtype;
   t.shape = result_shapes[static_cast<size_t>(r)];
-  const size_t n = static_cast<size_t>(t.numel());
-  const ResultSlot* slot = slots == nullptr ? nullptr : &slots[r];
-  if (slot != nullptr && slot->data != nullptr && static_cast<int64_t>(n * sizeof(float)) <= slot->bytes) {
-    t.f = Buffer<float>::Borrowed(static_cast<float*>(slot->data), static_cast<size_t>(slot->bytes) / sizeof(float), n);
-  } else {
-    t.f.assign(n, 0.0f);
-  }
+  t.f = Elements<float>(slots == nullptr ? nullptr : &slots[r], static_cast<size_t>(t.numel()));
   return t;
 }
 
@@ -22,13 +30,7 @@ Tensor EvalArgs::NewInt(int r, ir::DType dtype) const {
   Tensor t;
   t.dtype = dtype;
   t.shape = result_shapes[static_cast<size_t>(r)];
-  const size_t n = static_cast<size_t>(t.numel());
-  const ResultSlot* slot = slots == nullptr ? nullptr : &slots[r];
-  if (slot != nullptr && slot->data != nullptr && static_cast<int64_t>(n * sizeof(int64_t)) <= slot->bytes) {
-    t.i = Buffer<int64_t>::Borrowed(static_cast<int64_t*>(slot->data), static_cast<size_t>(slot->bytes) / sizeof(int64_t), n);
-  } else {
-    t.i.assign(n, 0);
-  }
+  t.i = Elements<int64_t>(slots == nullptr ? nullptr : &slots[r], static_cast<size_t>(t.numel()));
   return t;
 }
 
