@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <stdexcept>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -72,17 +73,26 @@ std::string AttrToString(const AttrValue& v) {
   return "";
 }
 
-int64_t GetInt(const AttrMap& a, const std::string& n) { return std::get<int64_t>(a.at(n)); }
-double GetFloat(const AttrMap& a, const std::string& n) { return std::get<double>(a.at(n)); }
-bool GetBool(const AttrMap& a, const std::string& n) { return std::get<bool>(a.at(n)); }
-const std::string& GetString(const AttrMap& a, const std::string& n) {
-  return std::get<std::string>(a.at(n));
+namespace {
+
+// The attribute `n` (the verifier guarantees it exists wherever these are called).
+const AttrValue& At(const AttrMap& a, std::string_view n) {
+  auto it = a.find(n);
+  if (it == a.end()) throw std::out_of_range(std::string("no attribute ") + std::string(n));
+  return it->second;
 }
-const std::vector<int64_t>& GetInts(const AttrMap& a, const std::string& n) {
-  return std::get<std::vector<int64_t>>(a.at(n));
+
+}  // namespace
+
+int64_t GetInt(const AttrMap& a, std::string_view n) { return std::get<int64_t>(At(a, n)); }
+double GetFloat(const AttrMap& a, std::string_view n) { return std::get<double>(At(a, n)); }
+bool GetBool(const AttrMap& a, std::string_view n) { return std::get<bool>(At(a, n)); }
+const std::string& GetString(const AttrMap& a, std::string_view n) { return std::get<std::string>(At(a, n)); }
+const std::vector<int64_t>& GetInts(const AttrMap& a, std::string_view n) {
+  return std::get<std::vector<int64_t>>(At(a, n));
 }
-const Dim& GetDim(const AttrMap& a, const std::string& n) { return std::get<Dim>(a.at(n)); }
-const Shape& GetShape(const AttrMap& a, const std::string& n) { return std::get<Shape>(a.at(n)); }
-DType GetDType(const AttrMap& a, const std::string& n) { return std::get<DType>(a.at(n)); }
+const Dim& GetDim(const AttrMap& a, std::string_view n) { return std::get<Dim>(At(a, n)); }
+const Shape& GetShape(const AttrMap& a, std::string_view n) { return std::get<Shape>(At(a, n)); }
+DType GetDType(const AttrMap& a, std::string_view n) { return std::get<DType>(At(a, n)); }
 
 }  // namespace dsc::ir

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -34,21 +35,22 @@ using AttrValue = std::variant<bool, int64_t, double, std::string, std::vector<i
 AttrKind KindOf(const AttrValue& v);
 
 // Attributes of one op, by name.
-using AttrMap = std::map<std::string, AttrValue>;
+// std::less<>: lookups by string_view, so a runtime reading an attribute builds no string.
+using AttrMap = std::map<std::string, AttrValue, std::less<>>;
 
 // Prints a value in the IR text syntax: 3, -1, 1.5, 1e-06, true, "s", [1, 2], [S,7168], f32, @f.
 // Floats use the shortest representation that reads back to the same double.
 std::string AttrToString(const AttrValue& v);
 
 // Convenience accessors (the verifier guarantees presence and kind of declared attrs).
-int64_t GetInt(const AttrMap& attrs, const std::string& name);
-double GetFloat(const AttrMap& attrs, const std::string& name);
-bool GetBool(const AttrMap& attrs, const std::string& name);
-const std::string& GetString(const AttrMap& attrs, const std::string& name);
-const std::vector<int64_t>& GetInts(const AttrMap& attrs, const std::string& name);
-const Dim& GetDim(const AttrMap& attrs, const std::string& name);
-const Shape& GetShape(const AttrMap& attrs, const std::string& name);
-DType GetDType(const AttrMap& attrs, const std::string& name);
+int64_t GetInt(const AttrMap& attrs, std::string_view name);
+double GetFloat(const AttrMap& attrs, std::string_view name);
+bool GetBool(const AttrMap& attrs, std::string_view name);
+const std::string& GetString(const AttrMap& attrs, std::string_view name);
+const std::vector<int64_t>& GetInts(const AttrMap& attrs, std::string_view name);
+const Dim& GetDim(const AttrMap& attrs, std::string_view name);
+const Shape& GetShape(const AttrMap& attrs, std::string_view name);
+DType GetDType(const AttrMap& attrs, std::string_view name);
 
 }  // namespace dsc::ir
 

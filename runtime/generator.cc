@@ -1,6 +1,7 @@
 // Generation loop: prefill each prompt, then step all live sequences until each stops.
 #include "runtime/generator.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
@@ -54,11 +55,18 @@ absl::StatusOr<std::vector<std::vector<int32_t>>> Generate(ModelRunner& runner,
   if (stats != nullptr) stats->prefill_seconds = Seconds(start);
   auto decode_start = std::chrono::steady_clock::now();
   // Each step decodes every live sequence together (one read of the weights for all of them).
+  // The step's lists are reused, and each output has room for all its tokens: with one
+  // sequence on an engine with an arena, a step allocates nothing.
+  for (size_t i = 0; i < out.size(); ++i) out[i].reserve(static_cast<size_t>(std::max<int64_t>(params.max_new_tokens, 0)));
+  std::vector<size_t> live;
+  std::vector<SequenceState*> states;
+  std::vector<int32_t> tokens;
+  std::vector<int64_t> starts;
   for (;;) {
-    std::vector<size_t> live;
-    std::vector<SequenceState*> states;
-    std::vector<int32_t> tokens;
-    std::vector<int64_t> starts;
+    live.clear();
+    states.clear();
+    tokens.clear();
+    starts.clear();
     for (size_t i = 0; i < seqs.size(); ++i) {
       if (!seqs[i].live) continue;
       live.push_back(i);
@@ -66,15 +74,18 @@ absl::StatusOr<std::vector<std::vector<int32_t>>> Generate(ModelRunner& runner,
       tokens.push_back(seqs[i].last);
       starts.push_back(seqs[i].position++);
     }
-    if (live.empty()) break;
-    absl::StatusOr<std::vector<Tensor>> logits;
     if (live.size() == 1) {  // the plain decode function (no batching bookkeeping)
-      absl::StatusOr<Tensor> one = runner.Forward(states[0], tokens, starts[0]);
-      if (!one.ok()) return one.status();
-      logits.emplace().push_back(std::move(*one));
-    } else {
-      logits = runner.DecodeBatch(states, tokens, starts);
+      absl::StatusOr<const Tensor*> logits = runner.Decode(states[0], tokens[0], starts[0]);
+      if (!logits.ok()) return logits.status();
+      Sequence& s = seqs[live[0]];
+      s.last = s.sampler.Sample((*logits)->f);
+      out[live[0]].push_back(s.last);
+      s.live = (on_token == nullptr || on_token(static_cast<int>(live[0]), s.last)) && s.last != params.eos_id &&
+               static_cast<int64_t>(out[live[0]].size()) < params.max_new_tokens;
+      continue;
     }
+    if (live.empty()) break;
+    absl::StatusOr<std::vector<Tensor>> logits = runner.DecodeBatch(states, tokens, starts);
     if (!logits.ok()) return logits.status();
     for (size_t j = 0; j < live.size(); ++j) {
       const size_t i = live[j];

@@ -56,6 +56,21 @@ absl::StatusOr<Tensor> ModelRunner::Forward(SequenceState* state, absl::Span<con
   return std::move((*out)[0]);
 }
 
+absl::StatusOr<const Tensor*> ModelRunner::Decode(SequenceState* state, int32_t token, int64_t position) {
+  if (position < 0 || position + 1 > context_) {
+    return absl::OutOfRangeError(absl::StrCat("context overflow: position ", position, " exceeds the context of ",
+                                              context_, " tokens"));
+  }
+  if (decode_args_.empty()) decode_args_.push_back(Tensor::Int({1}, ir::DType::kI32));
+  decode_args_[0].i[0] = token;
+  decode_symbols_["P"] = position;
+  if (absl::Status st = engine_->RunInto("decode", decode_symbols_, decode_args_, state, &decode_out_); !st.ok()) {
+    return st;
+  }
+  if (absl::Status st = CheckFinite(decode_out_[0], absl::MakeConstSpan(&token, 1), position); !st.ok()) return st;
+  return &decode_out_[0];
+}
+
 absl::StatusOr<std::vector<Tensor>> ModelRunner::DecodeBatch(const std::vector<SequenceState*>& states,
                                                              absl::Span<const int32_t> tokens,
                                                              absl::Span<const int64_t> starts) {

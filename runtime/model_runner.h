@@ -30,6 +30,12 @@ class ModelRunner {
   absl::StatusOr<Tensor> Forward(SequenceState* state, absl::Span<const int32_t> tokens, int64_t start,
                                  Rows rows = Rows::kAll);
 
+  // One decode step for a generation loop: feeds `token` at `position` and returns its logits
+  // [1, vocab], valid until the next Decode on this runner. The token, the symbols and the
+  // logits live in buffers reused step after step, so with the engine's arena a steady step
+  // allocates nothing.
+  absl::StatusOr<const Tensor*> Decode(SequenceState* state, int32_t token, int64_t position);
+
   // One decode step of several sequences together: token b at position starts[b] of
   // states[b]. Each weight is read once for the whole batch (Interpreter::RunBatch); returns
   // the logits [1, vocab] of each sequence.
@@ -44,6 +50,10 @@ class ModelRunner {
   int64_t context_ = 0;
   int64_t vocab_ = 0;
   bool has_prefill_last_ = false;
+  // Decode's reused buffers.
+  std::vector<Tensor> decode_args_;
+  std::vector<Tensor> decode_out_;
+  ir::SymbolBindings decode_symbols_;
 };
 
 // Convenience for verification: logits of every position of `tokens` fed from position 0 in

@@ -24,7 +24,8 @@ int32_t Sampler::Sample(absl::Span<const float> logits) {
     return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
   }
   // Candidates sorted by logit (descending, ties by id), cut by top-k and top-p.
-  std::vector<int32_t> order(n);
+  std::vector<int32_t>& order = order_;  // reused: sampling a token allocates nothing
+  order.resize(n);
   std::iota(order.begin(), order.end(), 0);
   int64_t keep = params_.top_k > 0 ? std::min(params_.top_k, n) : n;
   auto by_logit = [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
@@ -32,7 +33,8 @@ int32_t Sampler::Sample(absl::Span<const float> logits) {
   order.resize(keep);
   const double t = std::max(params_.temperature, 1e-5);
   const double max_logit = logits[order[0]];
-  std::vector<double> probs(keep);
+  std::vector<double>& probs = probs_;
+  probs.resize(keep);
   double sum = 0;
   for (int64_t i = 0; i < keep; ++i) sum += probs[i] = std::exp((logits[order[i]] - max_logit) / t);
   if (params_.top_p < 1.0) {

@@ -5,6 +5,7 @@
 #define DSC_RUNTIME_SAMPLER_H_
 
 #include <cstdint>
+#include <vector>
 
 #include "absl/types/span.h"
 
@@ -27,6 +28,8 @@ class Sampler {
   double NextUniform();  // in (0, 1)
   SamplingParams params_;
   uint64_t state_;
+  std::vector<int32_t> order_;  // Sample's candidates and their weights, reused token to token
+  std::vector<double> probs_;
 };
 
 }  // namespace dsc::runtime

@@ -76,6 +76,8 @@ class Buffer {
   const T* end() const { return data_ + size_; }
 
   void clear() { size_ = 0; }
+  // Takes n ≤ capacity() elements as they are in memory (written through data() already).
+  void set_size(size_t n) { size_ = std::min(n, capacity_); }
   void reserve(size_t n) {
     if (n > capacity_) Reallocate(n);
   }

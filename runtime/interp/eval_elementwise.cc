@@ -14,8 +14,8 @@ using ir::OpCode;
 
 // Offset into a tensor of shape `in` (right-aligned with `out`, broadcast dims of size 1) for
 // the output element with multi-index `idx`.
-int64_t BroadcastOffset(const std::vector<int64_t>& in, const std::vector<int64_t>& out,
-                        const std::vector<int64_t>& idx) {
+int64_t BroadcastOffset(const Dims& in, const Dims& out,
+                        const Dims& idx) {
   int64_t off = 0, stride = 1;
   for (int d = static_cast<int>(in.size()) - 1; d >= 0; --d) {
     int od = d + static_cast<int>(out.size() - in.size());
@@ -27,12 +27,12 @@ int64_t BroadcastOffset(const std::vector<int64_t>& in, const std::vector<int64_
 
 template <typename F>
 Tensor Binary(const Tensor& a, const Tensor& b, Tensor y, F f) {
-  const std::vector<int64_t>& out_shape = y.shape;
+  const Dims& out_shape = y.shape;
   if (a.shape == out_shape && b.shape == out_shape) {
     for (size_t i = 0; i < y.f.size(); ++i) y.f[i] = f(a.f[i], b.f[i]);
     return y;
   }
-  std::vector<int64_t> idx(out_shape.size(), 0);
+  Dims idx(out_shape.size(), 0);
   for (size_t i = 0; i < y.f.size(); ++i) {
     y.f[i] = f(a.f[BroadcastOffset(a.shape, out_shape, idx)], b.f[BroadcastOffset(b.shape, out_shape, idx)]);
     for (int d = static_cast<int>(idx.size()) - 1; d >= 0; --d) {
@@ -146,7 +146,7 @@ EvalResult EvalNormOp(const EvalArgs& a) {
       std::fill(y.f.begin(), y.f.end(), kind == "max" ? -INFINITY : 0.0f);
       int64_t count = 1;
       for (size_t d = 0; d < x.shape.size(); ++d) count *= reduced[d] ? x.shape[d] : 1;
-      std::vector<int64_t> idx(x.shape.size(), 0);
+      Dims idx(x.shape.size(), 0);
       for (int64_t j = 0; j < x.numel(); ++j) {
         int64_t off = 0;
         for (size_t d = 0; d < x.shape.size(); ++d) {

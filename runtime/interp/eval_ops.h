@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "ir/module.h"
 #include "runtime/interp/fast_linear.h"
@@ -26,7 +27,7 @@ struct EvalArgs {
   const std::vector<const Tensor*>& in;
   const ir::SymbolBindings& symbols;
   // Result shapes with the symbols bound.
-  const std::vector<std::vector<int64_t>>& result_shapes;
+  const std::vector<Dims>& result_shapes;
   FastLinear* fast = nullptr;  // compiled kernels for quantized products, if the engine has any
   const ResultSlot* slots = nullptr;  // one per result when the executor planned them
 
@@ -36,14 +37,15 @@ struct EvalArgs {
   Tensor NewInt(int r, ir::DType dtype = ir::DType::kI64) const;
 };
 
-using EvalResult = absl::StatusOr<std::vector<Tensor>>;
+// An op's results (inline: ops have one or two, so returning them allocates nothing).
+using TensorList = absl::InlinedVector<Tensor, 2>;
+using EvalResult = absl::StatusOr<TensorList>;
 
-// An op's results, moved in: a braced std::vector<Tensor>{y} would copy every tensor (the
-// elements of an initializer_list are const), and a copy leaves the arena for the heap.
+// An op's results, moved in: a braced list {y} would copy every tensor (the elements of an
+// initializer_list are const), and a copy leaves the arena for the heap.
 template <typename... T>
-std::vector<Tensor> Results(T&&... t) {
-  std::vector<Tensor> v;
-  v.reserve(sizeof...(t));
+TensorList Results(T&&... t) {
+  TensorList v;
   (v.push_back(std::forward<T>(t)), ...);
   return v;
 }

@@ -25,7 +25,7 @@ Tensor Like(const EvalArgs& a, int r, const Tensor& x) {
 // View of a tensor as [outer, axis, inner] around `axis`.
 struct Around {
   int64_t outer = 1, n = 1, inner = 1;
-  Around(const std::vector<int64_t>& shape, int axis) {
+  Around(const Dims& shape, int axis) {
     for (int d = 0; d < axis; ++d) outer *= shape[d];
     n = shape[axis];
     for (size_t d = axis + 1; d < shape.size(); ++d) inner *= shape[d];
@@ -39,11 +39,11 @@ int Axis(const ir::Operation& op, size_t rank, const char* name = "axis") {
 
 Tensor Transpose(const EvalArgs& a, const Tensor& x, const std::vector<int64_t>& perm) {
   size_t r = x.shape.size();
-  std::vector<int64_t> shape(r), in_strides(r, 1);
+  Dims shape(r), in_strides(r, 1);
   for (int d = static_cast<int>(r) - 2; d >= 0; --d) in_strides[d] = in_strides[d + 1] * x.shape[d + 1];
   for (size_t d = 0; d < r; ++d) shape[d] = x.shape[perm[d]];
   Tensor y = Like(a, 0, x);
-  std::vector<int64_t> idx(r, 0);
+  Dims idx(r, 0);
   for (int64_t j = 0; j < y.numel(); ++j) {
     int64_t off = 0;
     for (size_t d = 0; d < r; ++d) off += idx[d] * in_strides[perm[d]];
@@ -73,14 +73,14 @@ void CopyRun(const Tensor& x, int64_t src, Tensor& y, int64_t dst, int64_t n) {
 // element, a [512, 1, 64] -> [512, 128, 64] broadcast of a prefill took 30 ms).
 Tensor Broadcast(const EvalArgs& a, const Tensor& x) {
   Tensor y = Like(a, 0, x);
-  const std::vector<int64_t>& shape = y.shape;
+  const Dims& shape = y.shape;
   const size_t r = shape.size(), xr = x.shape.size();
   size_t kept = 0;
   int64_t block = 1;
   while (kept < xr && x.shape[xr - 1 - kept] == shape[r - 1 - kept]) block *= shape[r - 1 - kept++];
   const int64_t blocks = block == 0 ? 0 : y.numel() / block;
   const size_t outer_rank = r - kept;
-  std::vector<int64_t> idx(outer_rank, 0);
+  Dims idx(outer_rank, 0);
   for (int64_t b = 0; b < blocks; ++b) {
     int64_t off = 0, stride = block;
     for (int d = static_cast<int>(xr - kept) - 1; d >= 0; --d) {
@@ -101,7 +101,7 @@ Tensor Broadcast(const EvalArgs& a, const Tensor& x) {
 // [512, 128, 192] results are 50 MB each).
 // In the result's arena slot when it has one (Like, then emptied: the slot is only written).
 Tensor Reserved(const EvalArgs& a, int r, const Tensor& x) {
-  const std::vector<int64_t>& shape = a.result_shapes[static_cast<size_t>(r)];
+  const Dims& shape = a.result_shapes[static_cast<size_t>(r)];
   const bool planned = a.slots != nullptr && a.slots[r].data != nullptr;
   Tensor y;
   if (planned) {
@@ -173,7 +173,7 @@ EvalResult EvalShapeOp(const EvalArgs& a) {
       const Tensor& x = *in[0];
       int axis = Axis(op, x.shape.size());
       Around xa(x.shape, axis);
-      std::vector<Tensor> out;
+      TensorList out;
       int64_t lo = op.code() == OpCode::kSlice ? ir::GetInt(op.attrs(), "start") : 0;
       for (int r = 0; r < static_cast<int>(a.result_shapes.size()); ++r) {  // per outer index, x's rows [lo, lo + n)
         Tensor y = Reserved(a, r, x);

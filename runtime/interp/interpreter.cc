@@ -75,7 +75,7 @@ std::unique_ptr<SequenceState> Interpreter::NewSequence() const {
   for (const auto& s : module_.states()) {
     Tensor t;
     t.dtype = s->type().dtype();
-    t.shape = s->type().shape().Evaluate({}).value();
+    t.shape = ToDims(s->type().shape().Evaluate({}).value());
     state->buffers.emplace(s.get(), std::move(t));
   }
   return state;
@@ -102,7 +102,7 @@ absl::StatusOr<const Tensor*> Interpreter::Constant(const ir::Value* c) {
   auto it = constants_.find(c);
   if (it != constants_.end()) return &it->second;
   Tensor t;
-  t.shape = c->type().shape().Evaluate({}).value();
+  t.shape = ToDims(c->type().shape().Evaluate({}).value());
   std::vector<const uint8_t*> parts;
   for (const ir::TensorRef& ref : c->parts()) {
     absl::StatusOr<const uint8_t*> p = bytes_(ref);
@@ -135,22 +135,56 @@ absl::StatusOr<std::vector<Tensor>> Interpreter::Run(const std::string& name, co
   return RunFunction(*f, symbols, std::move(args), state);
 }
 
+absl::Status Interpreter::RunInto(const std::string& name, const ir::SymbolBindings& symbols,
+                                  const std::vector<Tensor>& args, SequenceState* state,
+                                  std::vector<Tensor>* results) {
+  const ir::Function* f = module_.FindFunction(name);
+  if (f == nullptr) return absl::NotFoundError(absl::StrCat("module has no function @", name));
+  return Execute(*f, symbols, RunIo{nullptr, &args, results, /*reuse_results=*/true}, state);
+}
+
+absl::StatusOr<std::vector<Tensor>> Interpreter::RunFunction(const ir::Function& f, const ir::SymbolBindings& symbols,
+                                                             std::vector<Tensor> args, SequenceState* state) {
+  std::vector<Tensor> results;
+  if (absl::Status st = Execute(f, symbols, RunIo{&args, nullptr, &results, false}, state); !st.ok()) return st;
+  return results;
+}
+
 absl::Status Interpreter::BindArguments(const ir::Function& f, const ir::SymbolBindings& symbols,
-                                        std::vector<Tensor> args, ValueMap* values) {
+                                        const RunIo& io, ValueMap* values) {
+  const std::vector<Tensor>& args = io.owned_args != nullptr ? *io.owned_args : *io.viewed_args;
   if (args.size() != f.arguments().size()) {
     return absl::InvalidArgumentError(absl::StrCat("@", f.name(), " takes ", f.arguments().size(), " arguments, got ", args.size()));
   }
   for (size_t i = 0; i < args.size(); ++i) {
     const ir::Value* arg = f.argument(static_cast<int>(i));
     if (!arg->type().is_quantized()) {
-      absl::StatusOr<std::vector<int64_t>> shape = arg->type().shape().Evaluate(symbols);
-      if (!shape.ok()) return shape.status();
-      if (*shape != args[i].shape) {
+      const std::vector<ir::Dim>& dims = arg->type().shape().dims();
+      bool same = dims.size() == args[i].shape.size();
+      for (size_t d = 0; same && d < dims.size(); ++d) {
+        absl::StatusOr<int64_t> n = dims[d].Evaluate(symbols);
+        if (!n.ok()) return n.status();
+        same = *n == args[i].shape[d];
+      }
+      if (!same) {
         return absl::InvalidArgumentError(absl::StrCat("@", f.name(), " argument %", arg->name(), ": shape does not match ",
                                                        arg->type().ToString(), " under the bound symbols"));
       }
     }
-    values->emplace(arg, std::move(args[i]));
+    if (io.owned_args != nullptr) {
+      values->emplace(arg, std::move((*io.owned_args)[i]));
+      continue;
+    }
+    const Tensor& a = args[i];  // read in place: a view of the caller's tensor
+    Tensor view;
+    view.dtype = a.dtype;
+    view.shape = a.shape;
+    view.f = Buffer<float>::View(const_cast<float*>(a.f.data()), a.f.size());
+    view.i = Buffer<int64_t>::View(const_cast<int64_t*>(a.i.data()), a.i.size());
+    view.quantized = a.quantized;
+    view.quant = a.quant;
+    view.raw = a.raw;
+    values->emplace(arg, std::move(view));
   }
   return absl::OkStatus();
 }
@@ -195,8 +229,8 @@ Interpreter::FunctionArena* Interpreter::ArenaFor(const ir::Function& f) {
   return arenas_.emplace(&f, std::move(arena)).first->second.get();
 }
 
-absl::StatusOr<std::vector<Tensor>> Interpreter::RunFunction(const ir::Function& f, const ir::SymbolBindings& symbols,
-                                                             std::vector<Tensor> args, SequenceState* state) {
+absl::Status Interpreter::Execute(const ir::Function& f, const ir::SymbolBindings& symbols, const RunIo& io,
+                                  SequenceState* state) {
   const std::vector<std::vector<const ir::Value*>>& dead_after = DeadAfter(f);
   // The function's arena and per-op scratch, unless a run of it is already in progress (a
   // nested call): then this run allocates as it goes.
@@ -211,9 +245,9 @@ absl::StatusOr<std::vector<Tensor>> Interpreter::RunFunction(const ir::Function&
   if (scratch != nullptr) scratch->busy = true;
   FunctionArena* const arena = scratch != nullptr && scratch->memory != nullptr ? scratch : nullptr;
   std::vector<const Tensor*> local_in;
-  std::vector<std::vector<std::vector<int64_t>>> local_shapes;
+  std::vector<std::vector<Dims>> local_shapes;
   std::vector<const Tensor*>& in = scratch != nullptr ? scratch->operands : local_in;
-  std::vector<std::vector<std::vector<int64_t>>>& shapes_of_op = scratch != nullptr ? scratch->shapes : local_shapes;
+  std::vector<std::vector<Dims>>& shapes_of_op = scratch != nullptr ? scratch->shapes : local_shapes;
   shapes_of_op.resize(f.ops().size());
   ValueMap local_values;
   ValueMap& values = scratch != nullptr ? scratch->values : local_values;
@@ -224,7 +258,9 @@ absl::StatusOr<std::vector<Tensor>> Interpreter::RunFunction(const ir::Function&
   // (a decode step reads the whole cache right after writing its row): no copy of the cache per
   // read. The buffer goes back when the value dies, before anything else touches the state,
   // and when the run ends (also on errors).
-  absl::flat_hash_map<const ir::Value*, const ir::Value*> lent;  // state -> value holding it
+  absl::flat_hash_map<const ir::Value*, const ir::Value*> local_lent;  // state -> value holding it
+  absl::flat_hash_map<const ir::Value*, const ir::Value*>& lent = scratch != nullptr ? scratch->lent : local_lent;
+  lent.clear();  // (small: clear keeps its table)
   auto give_back = [&](const ir::Value* s, bool copy) {
     Tensor& holder = values.at(lent.at(s));
     Tensor& buf = state->buffers.at(s);
@@ -241,7 +277,24 @@ absl::StatusOr<std::vector<Tensor>> Interpreter::RunFunction(const ir::Function&
   } return_all{[&] {
     while (!lent.empty()) give_back(lent.begin()->first, false);
   }};
-  if (absl::Status st = BindArguments(f, symbols, std::move(args), &values); !st.ok()) return st;
+  if (absl::Status st = BindArguments(f, symbols, io, &values); !st.ok()) return st;
+  // RunInto: a returned value an op defines goes straight into the caller's tensor when its
+  // storage is large enough (the previous run's result), so handing it back copies nothing.
+  struct IntoSlot {
+    const ir::Value* value = nullptr;
+    ResultSlot slot;
+  };
+  IntoSlot into[kMaxPlannedResults];
+  int n_into = 0;
+  if (io.reuse_results && !f.ops().empty() && f.ops().back()->code() == OpCode::kReturn) {
+    const ir::Operation& ret = *f.ops().back();
+    for (int i = 0; i < ret.num_operands() && i < static_cast<int>(io.results->size()) && n_into < kMaxPlannedResults;
+         ++i) {
+      Buffer<float>& storage = (*io.results)[i].f;
+      if (ret.operand(i)->defining_op() == nullptr || storage.borrowed() || storage.capacity() == 0) continue;
+      into[n_into++] = {ret.operand(i), {storage.data(), static_cast<int64_t>(storage.capacity() * sizeof(float))}};
+    }
+  }
   for (size_t index = 0; index < f.ops().size(); ++index) {
     const ir::Operation& op = *f.ops()[index];
     for (const ir::Value* v : op.operands()) {  // the op may read or write a lent state: take it back
@@ -249,26 +302,34 @@ absl::StatusOr<std::vector<Tensor>> Interpreter::RunFunction(const ir::Function&
     }
     if (absl::Status st = OperandsInto(op, values, state, &in); !st.ok()) return st;
     if (op.code() == OpCode::kReturn) {  // results the run owns move out; arena ones are copied
-      std::vector<Tensor> out;
-      out.reserve(in.size());
+      std::vector<Tensor>& out = *io.results;
+      if (!io.reuse_results) out.clear();
+      out.resize(in.size());
       for (int i = 0; i < op.num_operands(); ++i) {
         const ir::Value* v = op.operand(i);
+        Tensor& r = out[static_cast<size_t>(i)];
+        if (io.reuse_results && !in[i]->f.empty() && in[i]->f.data() == r.f.data()) {  // already in place
+          r.dtype = in[i]->dtype;
+          r.shape = in[i]->shape;
+          r.f.set_size(in[i]->f.size());
+          continue;
+        }
         const bool once = std::count(op.operands().begin(), op.operands().end(), v) == 1;
         auto it = values.find(v);
         const bool movable = once && it != values.end() && !it->second.f.borrowed() && !it->second.i.borrowed() &&
                              std::none_of(lent.begin(), lent.end(), [&](const auto& e) { return e.second == v; });
         if (movable) {
-          out.push_back(std::move(it->second));
+          r = std::move(it->second);
         } else {
-          out.push_back(*in[i]);
+          r = *in[i];
         }
       }
-      return out;
+      return absl::OkStatus();
     }
-    std::vector<std::vector<int64_t>>& shapes = shapes_of_op[index];
+    std::vector<Dims>& shapes = shapes_of_op[index];
     if (absl::Status st = ResultShapesInto(op, symbols, &shapes); !st.ok()) return st;
     Tensor* buf = op.code() == OpCode::kCacheRead ? &state->buffers.at(op.operand(0)) : nullptr;
-    auto elements = [](const std::vector<int64_t>& shape) {
+    auto elements = [](const Dims& shape) {
       int64_t n = 1;
       for (int64_t d : shape) n *= d;
       return n;
@@ -316,8 +377,11 @@ absl::StatusOr<std::vector<Tensor>> Interpreter::RunFunction(const ir::Function&
       for (int r = 0; planned && r < op.num_results(); ++r) {
         auto slot = arena->slots.find(op.result(r));
         slots[r] = slot == arena->slots.end() ? ResultSlot{} : slot->second;
+        for (int j = 0; j < n_into; ++j) {
+          if (into[j].value == op.result(r)) slots[r] = into[j].slot;
+        }
       }
-      absl::StatusOr<std::vector<Tensor>> results =
+      absl::StatusOr<TensorList> results =
           EvalOp(f, op, in, symbols, shapes, state, planned ? slots : nullptr);
       if (!results.ok()) return results.status();
       for (size_t r = 0; r < results->size(); ++r) values[op.result(static_cast<int>(r))] = std::move((*results)[r]);
@@ -361,12 +425,12 @@ absl::Status Interpreter::OperandsInto(const ir::Operation& op, const ValueMap& 
 }
 
 absl::Status Interpreter::ResultShapesInto(const ir::Operation& op, const ir::SymbolBindings& symbols,
-                                           std::vector<std::vector<int64_t>>* out) {
+                                           std::vector<Dims>* out) {
   // Into the vectors already there (their capacity is reused run after run).
   out->resize(static_cast<size_t>(op.num_results()));
   for (int r = 0; r < op.num_results(); ++r) {
     const ir::Shape& shape = op.result(r)->type().shape();
-    std::vector<int64_t>& dims = (*out)[static_cast<size_t>(r)];
+    Dims& dims = (*out)[static_cast<size_t>(r)];
     dims.resize(shape.dims().size());
     for (size_t d = 0; d < dims.size(); ++d) {
       absl::StatusOr<int64_t> n = shape.dims()[d].Evaluate(symbols);
@@ -377,25 +441,21 @@ absl::Status Interpreter::ResultShapesInto(const ir::Operation& op, const ir::Sy
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<std::vector<int64_t>>> Interpreter::ResultShapes(const ir::Operation& op,
-                                                                           const ir::SymbolBindings& symbols) {
-  std::vector<std::vector<int64_t>> shapes;
-  for (int r = 0; r < op.num_results(); ++r) {
-    absl::StatusOr<std::vector<int64_t>> shape = op.result(r)->type().shape().Evaluate(symbols);
-    if (!shape.ok()) return shape.status();
-    shapes.push_back(std::move(*shape));
-  }
+absl::StatusOr<std::vector<Dims>> Interpreter::ResultShapes(const ir::Operation& op,
+                                                             const ir::SymbolBindings& symbols) {
+  std::vector<Dims> shapes;
+  if (absl::Status st = ResultShapesInto(op, symbols, &shapes); !st.ok()) return st;
   return shapes;
 }
 
-absl::StatusOr<std::vector<Tensor>> Interpreter::EvalOp(const ir::Function& f, const ir::Operation& op,
+absl::StatusOr<TensorList> Interpreter::EvalOp(const ir::Function& f, const ir::Operation& op,
                                                         const std::vector<const Tensor*>& in,
                                                         const ir::SymbolBindings& symbols,
-                                                        const std::vector<std::vector<int64_t>>& result_shapes,
+                                                        const std::vector<Dims>& result_shapes,
                                                         SequenceState* state, const ResultSlot* slots) {
   ObservedOp observed(observer_, f, op, in, symbols);  // profiling hook; no-op when unset
   EvalArgs a{op, in, symbols, result_shapes, fast_, slots};
-  std::vector<Tensor> results;
+  TensorList results;
   switch (op.code()) {
     case OpCode::kCacheWrite: {
       Tensor& buf = state->buffers.at(op.operand(0));

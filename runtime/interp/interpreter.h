@@ -40,6 +40,12 @@ class Interpreter {
   absl::StatusOr<std::vector<Tensor>> Run(const std::string& name, const ir::SymbolBindings& symbols,
                                           std::vector<Tensor> args, SequenceState* state);
 
+  // Run for a hot loop: the arguments are read in place, and the results land in *results,
+  // whose tensors' storage is reused (a decode step's logits go straight into the previous
+  // step's buffer). With the function's arena, a steady decode step allocates nothing.
+  absl::Status RunInto(const std::string& name, const ir::SymbolBindings& symbols, const std::vector<Tensor>& args,
+                       SequenceState* state, std::vector<Tensor>* results);
+
   // Runs function `name` once for each of several sequences in lock step (batched decode):
   // call b has bindings symbols[b], arguments args[b] and state states[b]. Ops that read a
   // constant weight and treat rows as independent tokens (quantized_matmul, matmul by a weight,
@@ -60,22 +66,31 @@ class Interpreter {
  private:
   using ValueMap = absl::flat_hash_map<const ir::Value*, Tensor>;
 
-  absl::Status BindArguments(const ir::Function& f, const ir::SymbolBindings& symbols, std::vector<Tensor> args,
+  // How a run receives its arguments (moved in, or read in place) and hands back its results.
+  struct RunIo {
+    std::vector<Tensor>* owned_args = nullptr;
+    const std::vector<Tensor>* viewed_args = nullptr;
+    std::vector<Tensor>* results = nullptr;
+    bool reuse_results = false;  // results' storage receives the returned values when it fits
+  };
+  absl::Status BindArguments(const ir::Function& f, const ir::SymbolBindings& symbols, const RunIo& io,
                              ValueMap* values);
+  absl::Status Execute(const ir::Function& f, const ir::SymbolBindings& symbols, const RunIo& io,
+                       SequenceState* state);
   // The op's operands: constants (decoded or viewed), state buffers of `state`, values.
   absl::StatusOr<std::vector<const Tensor*>> Operands(const ir::Operation& op, const ValueMap& values,
                                                       SequenceState* state);
   absl::Status OperandsInto(const ir::Operation& op, const ValueMap& values, SequenceState* state,
                             std::vector<const Tensor*>* in);
-  static absl::StatusOr<std::vector<std::vector<int64_t>>> ResultShapes(const ir::Operation& op,
+  static absl::StatusOr<std::vector<Dims>> ResultShapes(const ir::Operation& op,
                                                                         const ir::SymbolBindings& symbols);
   static absl::Status ResultShapesInto(const ir::Operation& op, const ir::SymbolBindings& symbols,
-                                       std::vector<std::vector<int64_t>>* shapes);
+                                       std::vector<Dims>* shapes);
   // Evaluates one op (not `return`) on bound operands; cache ops act on `state`.
   // `slots`: one per result (the arena's), or nullptr.
-  absl::StatusOr<std::vector<Tensor>> EvalOp(const ir::Function& f, const ir::Operation& op,
+  absl::StatusOr<TensorList> EvalOp(const ir::Function& f, const ir::Operation& op,
                                              const std::vector<const Tensor*>& in, const ir::SymbolBindings& symbols,
-                                             const std::vector<std::vector<int64_t>>& result_shapes, SequenceState* state,
+                                             const std::vector<Dims>& result_shapes, SequenceState* state,
                                              const ResultSlot* slots = nullptr);
   // RunBatch's shared evaluation of a weight op over one row per sequence; false (nothing
   // done) when the op does not qualify.
@@ -103,8 +118,9 @@ class Interpreter {
     std::unique_ptr<uint8_t, void (*)(uint8_t*)> memory{nullptr, nullptr};  // nullptr: no arena
     // Reused by every run: the current op's operands, and each op's result shapes.
     std::vector<const Tensor*> operands;
-    std::vector<std::vector<std::vector<int64_t>>> shapes;
+    std::vector<std::vector<Dims>> shapes;
     absl::flat_hash_map<const ir::Value*, Tensor> values;
+    absl::flat_hash_map<const ir::Value*, const ir::Value*> lent;  // states lent to values
     bool busy = false;  // a nested run of the same function uses none of this
   };
   static constexpr int64_t kMaxArenaBytes = int64_t{256} << 20;

@@ -15,14 +15,15 @@
 namespace dsc::runtime::ref {
 namespace {
 
-// Indices of the n largest values, largest first; ties go to the lower index.
-std::vector<int64_t> TopIndices(const std::vector<float>& values, int64_t n) {
-  std::vector<int64_t> order(values.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int64_t a, int64_t b) { return values[a] > values[b]; });
-  order.resize(n);
-  return order;
+// Indices of the n largest of values[0, count), largest first; ties go to the lower index.
+// Into `order` (whose storage is reused call after call).
+void TopIndices(const float* values, int64_t count, int64_t n, std::vector<int64_t>* order) {
+  order->resize(static_cast<size_t>(count));
+  std::iota(order->begin(), order->end(), 0);
+  std::partial_sort(order->begin(), order->begin() + n, order->end(), [&](int64_t a, int64_t b) {
+    return values[a] > values[b] || (values[a] == values[b] && a < b);
+  });
+  order->resize(static_cast<size_t>(n));
 }
 
 absl::Status CheckGateConfig(const MoeGateConfig& c) {
@@ -51,7 +52,12 @@ absl::Status MoeGate(const float* logits, const float* bias, int64_t tokens,
   if (absl::Status s = CheckGateConfig(config); !s.ok()) return s;
   const int64_t n = config.n_experts, k = config.n_activated;
   const int64_t group_size = n / config.n_groups;
-  std::vector<float> scores(n), u(n);
+  // Scratch that only grows: a decode loop allocates nothing after its first step.
+  thread_local std::vector<float> scores, u, group_score;
+  thread_local std::vector<int64_t> best, groups, chosen;
+  thread_local std::vector<char> keep;
+  scores.resize(n);
+  u.resize(n);
   for (int64_t r = 0; r < tokens; ++r) {
     if (config.score_func == ScoreFunc::kSigmoid) {
       Sigmoid(logits + r * n, n, scores.data());
@@ -60,21 +66,22 @@ absl::Status MoeGate(const float* logits, const float* bias, int64_t tokens,
     }
     for (int64_t e = 0; e < n; ++e) u[e] = bias ? scores[e] + bias[e] : scores[e];
     if (config.n_groups > 1) {
-      std::vector<float> group_score(config.n_groups);
+      group_score.resize(config.n_groups);
       for (int64_t g = 0; g < config.n_groups; ++g) {
-        std::vector<float> members(u.begin() + g * group_size, u.begin() + (g + 1) * group_size);
+        const float* members = u.data() + g * group_size;
         // With a bias: the sum of the two largest (one if the group has a single expert).
         const int64_t n_best = std::min<int64_t>(bias ? 2 : 1, group_size);
-        const std::vector<int64_t> best = TopIndices(members, n_best);
+        TopIndices(members, group_size, n_best, &best);
         group_score[g] = n_best == 2 ? members[best[0]] + members[best[1]] : members[best[0]];
       }
-      std::vector<bool> keep(config.n_groups, false);
-      for (int64_t g : TopIndices(group_score, config.n_limited_groups)) keep[g] = true;
+      keep.assign(config.n_groups, 0);
+      TopIndices(group_score.data(), config.n_groups, config.n_limited_groups, &groups);
+      for (int64_t g : groups) keep[g] = 1;
       for (int64_t e = 0; e < n; ++e) {
         if (!keep[e / group_size]) u[e] = -std::numeric_limits<float>::infinity();
       }
     }
-    const std::vector<int64_t> chosen = TopIndices(u, k);
+    TopIndices(u.data(), n, k, &chosen);
     float sum = 0.0f;
     for (int64_t i = 0; i < k; ++i) {
       experts[r * k + i] = static_cast<int32_t>(chosen[i]);

@@ -58,13 +58,13 @@ absl::StatusOr<bool> Interpreter::EvalAcrossSequences(const ir::Function& f, con
   if (n < 2 || !SharesWeightsAcrossRows(op)) return false;
   // Every non-constant operand is one row per sequence with the same shape everywhere, and so
   // is every result (shapes that depend on a sequence's position do not qualify).
-  absl::StatusOr<std::vector<std::vector<int64_t>>> shapes = ResultShapes(op, symbols[0]);
+  absl::StatusOr<std::vector<Dims>> shapes = ResultShapes(op, symbols[0]);
   if (!shapes.ok()) return shapes.status();
   for (const auto& shape : *shapes) {
     if (shape.empty() || shape[0] != 1) return false;
   }
   for (size_t b = 1; b < n; ++b) {
-    absl::StatusOr<std::vector<std::vector<int64_t>>> other = ResultShapes(op, symbols[b]);
+    absl::StatusOr<std::vector<Dims>> other = ResultShapes(op, symbols[b]);
     if (!other.ok()) return other.status();
     if (*other != *shapes) return false;
   }
@@ -88,7 +88,7 @@ absl::StatusOr<bool> Interpreter::EvalAcrossSequences(const ir::Function& f, con
     (*in)[i] = &stacked.back();
   }
   for (auto& shape : *shapes) shape[0] = static_cast<int64_t>(n);
-  absl::StatusOr<std::vector<Tensor>> results = EvalOp(f, op, *in, symbols[0], std::move(*shapes), states[0]);
+  absl::StatusOr<TensorList> results = EvalOp(f, op, *in, symbols[0], std::move(*shapes), states[0]);
   if (!results.ok()) return results.status();
   for (size_t r = 0; r < results->size(); ++r) {
     for (size_t b = 0; b < n; ++b) {
@@ -111,7 +111,8 @@ absl::StatusOr<std::vector<std::vector<Tensor>>> Interpreter::RunBatch(const std
   }
   std::vector<ValueMap> values(n);
   for (size_t b = 0; b < n; ++b) {
-    if (absl::Status st = BindArguments(*f, symbols[b], std::move(args[b]), &values[b]); !st.ok()) return st;
+    const RunIo io{&args[b], nullptr, nullptr, false};
+    if (absl::Status st = BindArguments(*f, symbols[b], io, &values[b]); !st.ok()) return st;
   }
   for (const auto& op_ptr : f->ops()) {
     const ir::Operation& op = *op_ptr;
@@ -130,9 +131,9 @@ absl::StatusOr<std::vector<std::vector<Tensor>>> Interpreter::RunBatch(const std
     for (size_t b = 0; b < n; ++b) {
       absl::StatusOr<std::vector<const Tensor*>> in = Operands(op, values[b], states[b]);
       if (!in.ok()) return in.status();
-      absl::StatusOr<std::vector<std::vector<int64_t>>> shapes = ResultShapes(op, symbols[b]);
+      absl::StatusOr<std::vector<Dims>> shapes = ResultShapes(op, symbols[b]);
       if (!shapes.ok()) return shapes.status();
-      absl::StatusOr<std::vector<Tensor>> results = EvalOp(*f, op, *in, symbols[b], std::move(*shapes), states[b]);
+      absl::StatusOr<TensorList> results = EvalOp(*f, op, *in, symbols[b], std::move(*shapes), states[b]);
       if (!results.ok()) return results.status();
       for (size_t r = 0; r < results->size(); ++r) values[b][op.result(static_cast<int>(r))] = std::move((*results)[r]);
     }

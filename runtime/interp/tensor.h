@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "ir/dtype.h"
 #include "runtime/interp/buffer.h"
 
@@ -17,9 +18,15 @@ struct QuantView {
   std::vector<const uint8_t*> parts;
 };
 
+// A tensor's dims, inline up to rank 4 (the model's tensors have rank ≤ 3): shaping a result
+// allocates nothing.
+using Dims = absl::InlinedVector<int64_t, 4>;
+
+inline Dims ToDims(const std::vector<int64_t>& v) { return Dims(v.begin(), v.end()); }
+
 struct Tensor {
   ir::DType dtype = ir::DType::kF32;
-  std::vector<int64_t> shape;
+  Dims shape;
   Buffer<float> f;               // float dtypes (bf16/f16/f8e4m3 values widened exactly)
   Buffer<int64_t> i;             // integer and bool dtypes
   bool quantized = false;        // then `quant` holds the packed weight; f and i are empty
@@ -35,14 +42,14 @@ struct Tensor {
   }
   bool is_int() const { return ir::IsInteger(dtype) || dtype == ir::DType::kBool; }
 
-  static Tensor Float(std::vector<int64_t> shape, ir::DType dtype = ir::DType::kF32) {
+  static Tensor Float(Dims shape, ir::DType dtype = ir::DType::kF32) {
     Tensor t;
     t.dtype = dtype;
     t.shape = std::move(shape);
     t.f.assign(static_cast<size_t>(t.numel()), 0.0f);
     return t;
   }
-  static Tensor Int(std::vector<int64_t> shape, ir::DType dtype = ir::DType::kI64) {
+  static Tensor Int(Dims shape, ir::DType dtype = ir::DType::kI64) {
     Tensor t;
     t.dtype = dtype;
     t.shape = std::move(shape);

@@ -45,7 +45,7 @@ int RunLogits(const Args& args) {
   std::string bytes(logits->f.size() * sizeof(float), '\0');
   std::memcpy(bytes.data(), logits->f.data(), bytes.size());
   frontend::SafetensorsWriter writer;
-  writer.Add("logits", frontend::StDtype::kF32, logits->shape, std::move(bytes));
+  writer.Add("logits", frontend::StDtype::kF32, std::vector<int64_t>(logits->shape.begin(), logits->shape.end()), std::move(bytes));
   if (absl::Status s = writer.WriteAtomic(out); !s.ok()) return ReportError("logits", s);
   return kExitOk;
 }

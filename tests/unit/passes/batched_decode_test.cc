@@ -61,7 +61,7 @@ TEST(BatchedDecodeTest, SameLogitsAsSeparateStepsWithWeightsReadOncePerStep) {
     ASSERT_TRUE(logits.ok()) << logits.status();
     ASSERT_EQ(logits->size(), n);
     for (size_t b = 0; b < n; ++b) {
-      ASSERT_EQ((*logits)[b].shape, (std::vector<int64_t>{1, vocab}));
+      ASSERT_EQ((*logits)[b].shape, (runtime::Dims{1, vocab}));
       EXPECT_EQ((*logits)[b].f, expected[b]) << "sequence " << b << " step " << step;
     }
     // Weight ops once per step for the batch; per-sequence ops once per sequence.

@@ -40,7 +40,7 @@ TEST(LastRowLogitsTest, EqualTheFullPrefillsLastRowAndLeaveTheSameCaches) {
     ASSERT_TRUE(want.ok()) << want.status();
     ASSERT_TRUE(got.ok()) << got.status();
     EXPECT_EQ(head.rows, std::vector<int64_t>{1});
-    ASSERT_EQ(got->shape, (std::vector<int64_t>{1, vocab}));
+    ASSERT_EQ(got->shape, (runtime::Dims{1, vocab}));
     const std::vector<float> want_last(want->f.end() - vocab, want->f.end());
     EXPECT_EQ(got->f, want_last);
     position += static_cast<int64_t>(chunk.size());

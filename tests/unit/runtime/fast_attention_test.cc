@@ -36,7 +36,7 @@ const char* kModule = R"(module @m {
 })";
 
 std::vector<Tensor> Inputs(int64_t s, int64_t t, uint32_t seed) {
-  auto random = [&](std::vector<int64_t> shape, uint32_t sd, float lo, float hi) {
+  auto random = [&](runtime::Dims shape, uint32_t sd, float lo, float hi) {
     Tensor x = Tensor::Float(std::move(shape));
     x.f = testing::RandomVector(x.numel(), sd, lo, hi);
     return x;

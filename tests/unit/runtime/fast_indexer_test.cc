@@ -33,7 +33,7 @@ const char* kModule = R"(module @m {
 
 // E4M3 values, as the indexer's quantized q and k are; every 7th one zero (then -0 and exact-0
 // dot products occur).
-Tensor Fp8Values(std::vector<int64_t> shape, uint32_t seed, ir::DType dtype) {
+Tensor Fp8Values(runtime::Dims shape, uint32_t seed, ir::DType dtype) {
   Tensor x = Tensor::Float(std::move(shape), dtype);
   std::mt19937 rng(seed);
   for (size_t i = 0; i < x.f.size(); ++i) {

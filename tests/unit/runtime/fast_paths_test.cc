@@ -147,7 +147,7 @@ class FastPathsTest : public ::testing::Test {
     Tensor ids = Tensor::Int({s}, ir::DType::kI32);
     for (int64_t i = 0; i < s; ++i) ids.i[i] = (seed * 7 + i * 11) % kVocab;
     args.push_back(ids);
-    auto random = [&](std::vector<int64_t> shape, uint32_t sd) {
+    auto random = [&](runtime::Dims shape, uint32_t sd) {
       Tensor t = Tensor::Float(std::move(shape));
       t.f = testing::RandomVector(t.numel(), sd);
       return t;

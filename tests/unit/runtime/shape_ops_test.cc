@@ -50,7 +50,7 @@ TEST(ShapeOpsTest, MatchIndexArithmetic) {
   auto X = [&](int64_t i, int64_t k) { return x.f[i * 5 + k]; };
   auto Y = [&](int64_t i, int64_t j, int64_t k) { return y.f[(i * 3 + j) * 5 + k]; };
   auto C = [&](int64_t i, int64_t j, int64_t k) { return j < 3 ? Y(i, j, k) : j == 3 ? X(i, k) : Y(i, j - 4, k); };
-  ASSERT_EQ(out[0].shape, (std::vector<int64_t>{2, s, 3, 5}));
+  ASSERT_EQ(out[0].shape, (Dims{2, s, 3, 5}));
   for (int64_t a = 0; a < 2; ++a) {
     for (int64_t i = 0; i < s; ++i) {
       for (int64_t j = 0; j < 3; ++j) {
@@ -81,8 +81,8 @@ TEST(ShapeOpsTest, MatchIndexArithmetic) {
       }
     }
   }
-  EXPECT_EQ(out[6].shape, (std::vector<int64_t>{s, 25}));
-  EXPECT_EQ(out[7].shape, (std::vector<int64_t>{s, 10}));
+  EXPECT_EQ(out[6].shape, (Dims{s, 25}));
+  EXPECT_EQ(out[7].shape, (Dims{s, 10}));
 }
 
 }  // namespace

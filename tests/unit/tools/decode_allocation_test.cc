@@ -1,7 +1,7 @@
-// The executor's arena: in a steady decode step of the JIT engine every intermediate lives in
-// the memory plan's arena, so the only tensor storage allocated is the logits handed to the
-// caller. Tensor storage is counted by Buffer's own counter; this binary also counts every
-// operator new (armed only around the steps measured) to compare the engines' totals.
+// The executor's arena: with the JIT engine a steady decode step keeps every intermediate in
+// the memory plan's arena, writes the logits into the previous step's buffer and samples with
+// reused scratch, so the generation loop allocates nothing. This binary counts every operator
+// new (armed only around what is measured) and Buffer's own heap allocations.
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
@@ -9,6 +9,7 @@
 #include <new>
 
 #include "gtest/gtest.h"
+#include "runtime/generator.h"
 #include "runtime/interp/buffer.h"
 #include "tests/unit/tools/cli_runner.h"
 #include "tools/dsc/engine.h"
@@ -37,19 +38,13 @@ void operator delete(void* p, size_t) noexcept { std::free(p); }
 namespace dsc::testing {
 namespace {
 
-struct StepAllocations {
-  double tensor_buffers = 0;  // Buffer heap allocations per step (float and int64)
-  double calls = 0, bytes = 0;  // every operator new per step
-};
+// Storage that depends on the context grows geometrically: the KV caches from the prompt's 6
+// rows (at 12, 24, 48, 96 rows) and the attention's scratch (at 33, 65, ... keys). Steps that
+// feed positions 49..63 grow neither, so they are the ones measured.
+const std::vector<int32_t> kPrompt = {5, 17, 301, 42, 7, 99};
+constexpr int64_t kFirstMeasured = 49, kLastMeasured = 63;
 
-int64_t TensorBufferAllocations() {
-  return runtime::Buffer<float>::allocations() + runtime::Buffer<int64_t>::allocations();
-}
-
-// Greedy decode steps after a short prompt; the allocations of the last `measured` steps. The
-// caches grow geometrically from the prompt's 6 rows (12, 24, 48): positions 25-29 grow none.
-StepAllocations MeasureDecode(const std::string& engine_name, int threads) {
-  constexpr int kWarmup = 19, kMeasured = 5;
+std::unique_ptr<cli::Engine> Open(const std::string& engine_name, int threads) {
   cli::ModelFlags flags;
   flags.model_dir = SharedDir() + "/golden/tiny-a";
   flags.engine = engine_name;
@@ -57,47 +52,97 @@ StepAllocations MeasureDecode(const std::string& engine_name, int threads) {
   flags.kv_cache = "f32";
   absl::StatusOr<std::unique_ptr<cli::Engine>> engine = cli::OpenEngine(flags);
   EXPECT_TRUE(engine.ok()) << engine.status();
-  if (!engine.ok()) return {};
-  runtime::ModelRunner& runner = *(*engine)->runner;
-  std::unique_ptr<runtime::SequenceState> state = runner.NewSequence();
-  const std::vector<int32_t> prompt = {5, 17, 301, 42, 7, 99};
-  absl::StatusOr<runtime::Tensor> logits = runner.Forward(state.get(), prompt, 0, runtime::ModelRunner::Rows::kLast);
-  EXPECT_TRUE(logits.ok()) << logits.status();
-  int64_t position = static_cast<int64_t>(prompt.size());
-  StepAllocations total;
-  for (int step = 0; step < kWarmup + kMeasured && logits.ok(); ++step) {
-    const int32_t next = static_cast<int32_t>(std::max_element(logits->f.begin(), logits->f.end()) - logits->f.begin());
-    logits = absl::StatusOr<runtime::Tensor>();  // freed before the step
-    const bool measured = step >= kWarmup;
-    g_calls = g_bytes = 0;
-    const int64_t buffers_before = TensorBufferAllocations();
-    g_counting = measured;
-    logits = runner.Forward(state.get(), {next}, position++);
-    g_counting = false;
-    EXPECT_TRUE(logits.ok()) << logits.status();
-    if (measured) {
-      total.tensor_buffers += static_cast<double>(TensorBufferAllocations() - buffers_before) / kMeasured;
-      total.calls += static_cast<double>(g_calls) / kMeasured;
-      total.bytes += static_cast<double>(g_bytes) / kMeasured;
-    }
-  }
-  std::cout << engine_name << " -t " << threads << ", per decode step: " << total.tensor_buffers
-            << " tensor buffers allocated, " << total.calls << " operator new calls, " << total.bytes << " bytes\n";
-  return total;
+  return engine.ok() ? std::move(*engine) : nullptr;
 }
 
-TEST(DecodeAllocationTest, JitDecodeStepsKeepEveryIntermediateInTheArena) {
-  const StepAllocations reference = MeasureDecode("interp", 1);
-  ASSERT_FALSE(HasFatalFailure());
+int64_t TensorBufferAllocations() {
+  return runtime::Buffer<float>::allocations() + runtime::Buffer<int64_t>::allocations();
+}
+
+struct Counts {
+  double calls = 0, bytes = 0, tensor_buffers = 0;  // per step
+};
+
+// ModelRunner::Decode steps, greedy; the allocations of the measured ones.
+Counts MeasureDecodeSteps(const std::string& engine_name, int threads) {
+  std::unique_ptr<cli::Engine> engine = Open(engine_name, threads);
+  if (engine == nullptr) return {};
+  runtime::ModelRunner& runner = *engine->runner;
+  std::unique_ptr<runtime::SequenceState> state = runner.NewSequence();
+  absl::StatusOr<runtime::Tensor> first = runner.Forward(state.get(), kPrompt, 0, runtime::ModelRunner::Rows::kLast);
+  EXPECT_TRUE(first.ok()) << first.status();
+  if (!first.ok()) return {};
+  int32_t next = static_cast<int32_t>(std::max_element(first->f.begin(), first->f.end()) - first->f.begin());
+  Counts c;
+  const int64_t measured = kLastMeasured - kFirstMeasured + 1;
+  for (int64_t position = static_cast<int64_t>(kPrompt.size()); position <= kLastMeasured; ++position) {
+    const bool count = position >= kFirstMeasured;
+    g_calls = g_bytes = 0;
+    const int64_t buffers = TensorBufferAllocations();
+    g_counting = count;
+    absl::StatusOr<const runtime::Tensor*> logits = runner.Decode(state.get(), next, position);
+    g_counting = false;
+    EXPECT_TRUE(logits.ok()) << logits.status();
+    if (!logits.ok()) return {};
+    const runtime::Buffer<float>& f = (*logits)->f;
+    next = static_cast<int32_t>(std::max_element(f.begin(), f.end()) - f.begin());
+    if (count) {
+      c.calls += static_cast<double>(g_calls) / measured;
+      c.bytes += static_cast<double>(g_bytes) / measured;
+      c.tensor_buffers += static_cast<double>(TensorBufferAllocations() - buffers) / measured;
+    }
+  }
+  std::cout << engine_name << " -t " << threads << ", per decode step: " << c.calls << " operator new calls, "
+            << c.bytes << " bytes, " << c.tensor_buffers << " tensor buffers\n";
+  return c;
+}
+
+TEST(DecodeAllocationTest, JitDecodeStepsAllocateNothing) {
   for (int threads : {1, 2}) {
-    const StepAllocations jit = MeasureDecode("jit", threads);
+    const Counts jit = MeasureDecodeSteps("jit", threads);
     ASSERT_FALSE(HasFatalFailure());
-    // Two buffers: the token id the caller passes in and the logits the step returns (the
-    // caller's). Every other tensor of the step is in the arena.
-    EXPECT_EQ(jit.tensor_buffers, 2.0) << threads << " threads";
-    // The reference interpreter (declared graph, no arena) allocates every intermediate.
-    EXPECT_GT(reference.tensor_buffers, 20.0);
-    EXPECT_LT(jit.bytes * 20, reference.bytes) << threads << " threads";
+    EXPECT_EQ(jit.calls, 0.0) << threads << " threads";
+    EXPECT_EQ(jit.tensor_buffers, 0.0) << threads << " threads";
+  }
+  // For scale: the reference engine (declared graph, weights dequantized per use) allocates
+  // megabytes per step.
+  const Counts reference = MeasureDecodeSteps("interp", 1);
+  EXPECT_GT(reference.bytes, 1e6);
+}
+
+// The generation loop itself (runtime::Generate: decode, sample, stop checks), greedy and
+// sampled: nothing is allocated between one token's callback and the next.
+TEST(DecodeAllocationTest, GenerationLoopAllocatesNothing) {
+  std::unique_ptr<cli::Engine> engine = Open("jit", 2);
+  ASSERT_NE(engine, nullptr);
+  for (double temperature : {0.0, 0.8}) {
+    runtime::GenerationParams params;
+    params.sampling.temperature = temperature;
+    params.sampling.top_k = 40;
+    params.sampling.top_p = 0.9;
+    params.sampling.seed = 3;
+    params.max_new_tokens = kLastMeasured - static_cast<int64_t>(kPrompt.size()) + 2;
+    int64_t produced = 0, calls = 0, intervals = 0;
+    bool open = false;
+    auto on_token = [&](int, int32_t) {
+      g_counting = false;
+      if (open) {
+        calls += g_calls;
+        ++intervals;
+      }
+      // The step after this callback feeds the token just sampled at this position.
+      const int64_t next_position = static_cast<int64_t>(kPrompt.size()) + produced++;
+      open = next_position >= kFirstMeasured && next_position <= kLastMeasured;
+      g_calls = 0;
+      g_counting = open;
+      return true;
+    };
+    absl::StatusOr<std::vector<std::vector<int32_t>>> out =
+        runtime::Generate(*engine->runner, {kPrompt}, params, on_token, nullptr);
+    g_counting = false;
+    ASSERT_TRUE(out.ok()) << out.status();
+    EXPECT_EQ(intervals, kLastMeasured - kFirstMeasured + 1);
+    EXPECT_EQ(calls, 0) << "temperature " << temperature;
   }
 }
 
