@@ -58,10 +58,10 @@ absl::StatusOr<RunTimes> Generate(runtime::ModelRunner& runner, const std::vecto
   start = std::chrono::steady_clock::now();
   for (int64_t i = 0; i < steps; ++i, ++pos) {
     if (profiler) profiler->BeginPhase("decode");
-    logits = runner.Forward(state.get(), std::vector<int32_t>{token}, pos);
+    absl::StatusOr<const runtime::Tensor*> step = runner.Decode(state.get(), token, pos);  // as `dsc run` decodes
     if (profiler) profiler->EndPhase();
-    if (!logits.ok()) return logits.status();
-    token = Argmax(*logits);
+    if (!step.ok()) return step.status();
+    token = Argmax(**step);
     r.tokens.push_back(token);
   }
   r.decode_s = Seconds(start);

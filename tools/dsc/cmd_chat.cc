@@ -74,13 +74,13 @@ class ChatSession {
       // The closing EOS is fed too, so the cache holds the whole turn for the next one.
       if (end || g_interrupted || static_cast<int64_t>(answer.size()) >= sampling_.n_predict) {
         if (!end) next = tok_.eos_id();
-        logits = runner_.Forward(state_.get(), {next}, position_++);
-        if (!logits.ok()) return logits.status();
+        absl::StatusOr<const runtime::Tensor*> last = runner_.Decode(state_.get(), next, position_++);
+        if (!last.ok()) return last.status();
         break;
       }
-      logits = runner_.Forward(state_.get(), {next}, position_++);
-      if (!logits.ok()) return logits.status();
-      next = sampler.Sample(logits->f);
+      absl::StatusOr<const runtime::Tensor*> step = runner_.Decode(state_.get(), next, position_++);
+      if (!step.ok()) return step.status();
+      next = sampler.Sample((*step)->f);
     }
     std::cout << decoder.Finish() << (g_interrupted ? " [stopped]" : "") << "\n";
     g_interrupted = false;

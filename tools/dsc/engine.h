@@ -16,7 +16,8 @@ namespace dsc::cli {
 
 // `--engine interp`: the reference interpreter on the declared graph. `--engine jit`: the
 // optimized graph (default pass pipeline) with quantized products run by JIT-compiled kernels
-// for the target CPU; the other ops still run on the interpreter (no fused executor yet).
+// for the target CPU; the other ops run on the interpreter's fast paths, with the memory plan's
+// arena (runtime/README.md).
 struct Engine {
   frontend::LoadedModel model;
   std::unique_ptr<runtime::FastLinear> fast_linear;  // jit only
