@@ -19,8 +19,9 @@ std::atomic<bool> g_counting{false};
 std::atomic<int64_t> g_calls{0}, g_bytes{0};
 }  // namespace
 
-// A counting replacement of the global allocation functions (malloc/free underneath, so the
-// pair matches; GCC cannot see that through the replacement).
+// A counting replacement of the global allocation functions, every unaligned form (malloc/free
+// underneath, so each pair matches — also under ASan; GCC cannot see that through the
+// replacement).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void* operator new(size_t n) {
@@ -31,8 +32,21 @@ void* operator new(size_t n) {
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
   throw std::bad_alloc();
 }
+void* operator new[](size_t n) { return operator new(n); }
+void* operator new(size_t n, const std::nothrow_t&) noexcept {
+  try {
+    return operator new(n);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void* operator new[](size_t n, const std::nothrow_t& tag) noexcept { return operator new(n, tag); }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 #pragma GCC diagnostic pop
 
 namespace dsc::testing {
