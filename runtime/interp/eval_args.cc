@@ -18,18 +18,21 @@ Buffer<T> Elements(const ResultSlot* slot, size_t n) {
 
 }  // namespace
 
-Tensor EvalArgs::NewFloat(int r, ir::DType dtype) const {
+Tensor EvalArgs::Shaped(int r, ir::DType dtype) const {
   Tensor t;
   t.dtype = dtype;
   t.shape = result_shapes[static_cast<size_t>(r)];
+  return t;
+}
+
+Tensor EvalArgs::NewFloat(int r, ir::DType dtype) const {
+  Tensor t = Shaped(r, dtype);
   t.f = Elements<float>(slots == nullptr ? nullptr : &slots[r], static_cast<size_t>(t.numel()));
   return t;
 }
 
 Tensor EvalArgs::NewInt(int r, ir::DType dtype) const {
-  Tensor t;
-  t.dtype = dtype;
-  t.shape = result_shapes[static_cast<size_t>(r)];
+  Tensor t = Shaped(r, dtype);
   t.i = Elements<int64_t>(slots == nullptr ? nullptr : &slots[r], static_cast<size_t>(t.numel()));
   return t;
 }

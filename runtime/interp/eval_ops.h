@@ -35,6 +35,7 @@ struct EvalArgs {
   // (else owned). Float dtypes hold float32 elements, integer ones int64.
   Tensor NewFloat(int r, ir::DType dtype = ir::DType::kF32) const;
   Tensor NewInt(int r, ir::DType dtype = ir::DType::kI64) const;
+  Tensor Shaped(int r, ir::DType dtype) const;  // result r's dtype and shape, no elements
 };
 
 // An op's results (inline: ops have one or two, so returning them allocates nothing).
