@@ -175,16 +175,7 @@ absl::Status Interpreter::BindArguments(const ir::Function& f, const ir::SymbolB
       values->emplace(arg, std::move((*io.owned_args)[i]));
       continue;
     }
-    const Tensor& a = args[i];  // read in place: a view of the caller's tensor
-    Tensor view;
-    view.dtype = a.dtype;
-    view.shape = a.shape;
-    view.f = Buffer<float>::View(const_cast<float*>(a.f.data()), a.f.size());
-    view.i = Buffer<int64_t>::View(const_cast<int64_t*>(a.i.data()), a.i.size());
-    view.quantized = a.quantized;
-    view.quant = a.quant;
-    view.raw = a.raw;
-    values->emplace(arg, std::move(view));
+    values->emplace(arg, Tensor::ViewOf(args[i]));  // read in place
   }
   return absl::OkStatus();
 }
@@ -344,10 +335,12 @@ absl::Status Interpreter::Execute(const ir::Function& f, const ir::SymbolBinding
         std::none_of(lent.begin(), lent.end(), [&](const auto& entry) { return entry.second == source; });
     // With the arena, a reshape of a value in it is a view of the same bytes: the plan keeps
     // them reserved until the reshape's last reader.
-    const bool view_source = arena != nullptr && source != nullptr && !take_source &&
-                             source->kind() != ir::Value::Kind::kConstant &&
-                             source->kind() != ir::Value::Kind::kState &&
-                             (values.at(source).f.borrowed() || values.at(source).i.borrowed());
+    const Tensor* arena_source = arena != nullptr && source != nullptr && !take_source &&
+                                         source->kind() != ir::Value::Kind::kConstant &&
+                                         source->kind() != ir::Value::Kind::kState
+                                     ? &values.at(source)
+                                     : nullptr;
+    const bool view_source = arena_source != nullptr && (arena_source->f.borrowed() || arena_source->i.borrowed());
     if (take_source) {
       ObservedOp observed(observer_, f, op, in, symbols);
       Tensor y = std::move(values.at(source));
@@ -355,12 +348,8 @@ absl::Status Interpreter::Execute(const ir::Function& f, const ir::SymbolBinding
       values[op.result(0)] = std::move(y);
     } else if (view_source) {
       ObservedOp observed(observer_, f, op, in, symbols);
-      Tensor& x = values.at(source);
-      Tensor y;
-      y.dtype = x.dtype;
+      Tensor y = Tensor::ViewOf(*arena_source);
       y.shape = shapes[0];
-      y.f = Buffer<float>::View(x.f.data(), x.f.size());
-      y.i = Buffer<int64_t>::View(x.i.data(), x.i.size());
       values[op.result(0)] = std::move(y);
     } else if (buf != nullptr && !shapes[0].empty() && shapes[0][0] <= buf->shape[0] &&
                static_cast<int64_t>(buf->f.size()) == elements(shapes[0])) {

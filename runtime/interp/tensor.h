@@ -42,6 +42,20 @@ struct Tensor {
   }
   bool is_int() const { return ir::IsInteger(dtype) || dtype == ir::DType::kBool; }
 
+  // The same elements under the same dtype and shape, not owned: valid while `t`'s storage
+  // lives (argument views, reshapes of arena values). Views are only read.
+  static Tensor ViewOf(const Tensor& t) {
+    Tensor v;
+    v.dtype = t.dtype;
+    v.shape = t.shape;
+    v.f = Buffer<float>::View(const_cast<float*>(t.f.data()), t.f.size());
+    v.i = Buffer<int64_t>::View(const_cast<int64_t*>(t.i.data()), t.i.size());
+    v.quantized = t.quantized;
+    v.quant = t.quant;
+    v.raw = t.raw;
+    return v;
+  }
+
   static Tensor Float(Dims shape, ir::DType dtype = ir::DType::kF32) {
     Tensor t;
     t.dtype = dtype;
