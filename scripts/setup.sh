@@ -9,6 +9,7 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler                       # IR serialization
   libabsl-dev                                             # Status/StatusOr, strings, flags
   libdnnl-dev                                             # oneDNN matmuls and baselines
+  ocl-icd-opencl-dev  # dnnl-config.cmake requires OpenCL (a Recommends, skipped by --no-install-recommends)
   libgtest-dev libgmock-dev libbenchmark-dev              # tests and benchmarks
   libpcre2-dev                                            # tokenizer regexes
   nlohmann-json3-dev                                      # JSON (config, safetensors headers)
