@@ -3,6 +3,7 @@
 //   BM_Nvfp4Gemv         generated decode GEMV at DeepSeek shapes; counters: weight GB/s and
 //                        bw_frac = weight bytes/s ÷ read bandwidth at the same thread count
 //   BM_Fp8Gemv           the FP8 block-128 GEMV, same counters
+//   BM_Bf16Gemv          the BF16 GEMV (lm_head), same counters
 //   BM_SeedDequantBf16   the seed's method: dequantize the weight to BF16 on every call, then a
 //                        oneDNN BF16 matmul
 //   BM_OnednnF32Gemv / BM_OnednnBf16Gemv   oneDNN on weights dequantized ahead of time
@@ -26,6 +27,7 @@
 #include "benchmark/benchmark.h"
 #include "codegen/jit.h"
 #include "codegen/linear_kernels.h"
+#include "codegen/target.h"
 #include "numerics/nvfp4.h"
 #include "numerics/scalar_formats.h"
 #include "oneapi/dnnl/dnnl.hpp"
@@ -88,7 +90,17 @@ class Nvfp4Copies {
 
 codegen::Jit& HostJit() {
   static codegen::Jit* jit = [] {
-    auto j = codegen::Jit::Create({});
+    codegen::JitOptions options;
+    // DSC_BENCH_TARGET_CPU=x86-64-v3 (say) measures another ISA path's kernels on this host.
+    if (const char* cpu = std::getenv("DSC_BENCH_TARGET_CPU"); cpu != nullptr) {
+      auto target = codegen::MakeTargetCpu(cpu, "");
+      if (!target.ok()) {
+        std::fprintf(stderr, "DSC_BENCH_TARGET_CPU: %s\n", std::string(target.status().message()).c_str());
+        std::exit(2);
+      }
+      options.target = *target;
+    }
+    auto j = codegen::Jit::Create(options);
     if (!j.ok()) {
       std::fprintf(stderr, "%s\n", std::string(j.status().message()).c_str());
       std::abort();
@@ -302,6 +314,51 @@ void BM_Fp8Gemv(benchmark::State& state) {
   SetRoofline(state, static_cast<double>(codes + scales * 4) * calls, Seconds(start), bandwidth);
 }
 BENCHMARK(BM_Fp8Gemv)->ArgsProduct({{0, 1}, {1, 2}})->UseRealTime()->MinTime(1.0);
+
+// BF16 GEMV (lm_head, router, indexer weights_proj): 2 bytes per weight, read in place.
+// args: shape (0: small's lm_head 32768 x 2048; 1: 16384 x 7168, a slice of the full lm_head),
+// threads.
+void BM_Bf16Gemv(benchmark::State& state) {
+  constexpr Shape kBf16Shapes[] = {{32768, 2048}, {16384, 7168}};
+  const Shape shape = kBf16Shapes[state.range(0)];
+  const int threads = static_cast<int>(state.range(1));
+  codegen::LinearKernelSpec spec;
+  spec.kind = codegen::LinearKernelKind::kBf16Gemv;
+  spec.m = 1;
+  spec.n = shape.n;
+  spec.k = shape.k;
+  const dsc_linear_kernel& kernel = Kernel(spec);
+  const size_t bytes = static_cast<size_t>(shape.n * shape.k) * 2;
+  const size_t stride = (bytes + 4095) / 4096 * 4096;
+  const size_t copies = std::max<size_t>(2, (kWorkingSet + stride - 1) / stride);
+  HugeBuffer buffer(stride * copies);
+  uint64_t s = 99;
+  for (size_t c = 0; c < copies; ++c) {
+    uint16_t* w = reinterpret_cast<uint16_t*>(buffer.data() + c * stride);
+    // Finite bf16 values in [1, 2) with random mantissas.
+    for (size_t i = 0; i < bytes / 2; ++i) w[i] = static_cast<uint16_t>(0x3F80 + (XorShift(s) & 0x7F));
+  }
+  std::vector<float> x = Activations(shape.k), y(shape.n);
+  runtime::ThreadPool pool(threads);
+  runtime::KernelScratch scratch(threads);
+  const ReadBandwidth bandwidth = MeasureReadBandwidth(pool, kWorkingSet, 5);
+  dsc_linear_args args{};
+  args.x = x.data();
+  args.y = y.data();
+  args.m = 1;
+  args.ldx = shape.k;
+  args.ldy = shape.n;
+  size_t copy = 0, calls = 0;
+  auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    args.w = buffer.data() + copy * stride;
+    runtime::RunLinear(pool, scratch, kernel, args);
+    copy = copy + 1 == copies ? 0 : copy + 1;
+    ++calls;
+  }
+  SetRoofline(state, static_cast<double>(bytes) * calls, Seconds(start), bandwidth);
+}
+BENCHMARK(BM_Bf16Gemv)->ArgsProduct({{0, 1}, {1, 2}})->UseRealTime()->MinTime(1.0);
 
 // ---------------------------------------------------------------------------------------------
 // oneDNN baselines.

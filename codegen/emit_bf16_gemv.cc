@@ -80,7 +80,7 @@ dsc_kernel_info EmitBf16Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
       for (int i = 0; i < count; ++i) {
         llvm::Value* w_ptr = kb.Gep(kb.I16(), w_rows[i], col);
         if (do_prefetch) {
-          kb.Prefetch(kb.Gep(kb.I8(), w_ptr, kb.Int(prefetch)));
+          kb.Prefetch(kb.Gep(kb.I8(), w_ptr, kb.Int(prefetch)), KernelBuilder::CacheLevel::kL2);
         }
         for (size_t q = 0; q < valid.size(); ++q) {
           llvm::Value* w = widen(

@@ -49,7 +49,7 @@ dsc_kernel_info EmitFp8Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
           llvm::Value* w_ptr = kb.Gep(kb.I8(), w_row, kb.Int(c));
           if (c % 64 == 0 && cols == 128) {
             // As in the NVFP4 GEMV: hardware prefetch alone leaves the core waiting on DRAM.
-            kb.Prefetch(kb.Gep(kb.I8(), w_ptr, kb.Int(kPrefetchBytes)));
+            kb.Prefetch(kb.Gep(kb.I8(), w_ptr, kb.Int(kPrefetchBytes)), KernelBuilder::CacheLevel::kL2);
           }
           llvm::Value* w = kb.DecodeE4m3(kb.LoadVec(vb, w_ptr, valid, 1));
           for (int64_t j = 0; j < m; ++j) {

@@ -98,7 +98,8 @@ dsc_kernel_info EmitNvfp4Gemm(KernelBuilder& kb, const LinearKernelSpec& spec) {
             kb.LoadVec(kb.Vec(kb.I8(), static_cast<int>(blocks_per_chunk)), s_ptr, valid_blocks, 1);
         // The same bytes of the next tile (rows + nr): they arrive while this tile computes.
         for (llvm::Value* p : {w_ptr, s_ptr}) {
-          kb.Prefetch(kb.Gep(kb.I8(), p, ir.CreateMul(kb.Int(nr), p == w_ptr ? kb.Int(k / 2) : kb.Int(k / 16))));
+          kb.Prefetch(kb.Gep(kb.I8(), p, ir.CreateMul(kb.Int(nr), p == w_ptr ? kb.Int(k / 2) : kb.Int(k / 16))),
+                      KernelBuilder::CacheLevel::kL1);
         }
       }
       std::vector<llvm::Value*> groups = Transpose(ir, codes);

@@ -111,7 +111,7 @@ dsc_kernel_info EmitNvfp4Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
         llvm::Value* s_ptr = kb.Gep(kb.I8(), a.w_scale,
                                     ir.CreateAdd(ir.CreateMul(row, kb.Int(k / 16)),
                                                  ir.CreateMul(c, kb.Int(blocks_per_chunk))));
-        if (prefetch > 0 && full) kb.Prefetch(kb.Gep(kb.I8(), s_ptr, kb.Int(prefetch / 8)));
+        if (prefetch > 0 && full) kb.Prefetch(kb.Gep(kb.I8(), s_ptr, kb.Int(prefetch / 8)), KernelBuilder::CacheLevel::kL2);
         const int scale_count = static_cast<int>(span * blocks_per_chunk);
         llvm::Value* all_scales = kb.DecodeE4m3(
             kb.LoadVec(kb.Vec(kb.I8(), scale_count), s_ptr,
@@ -124,7 +124,7 @@ dsc_kernel_info EmitNvfp4Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
                                                    ir.CreateMul(ch, kb.Int(chunk_bytes))));
           llvm::Value* codes = ir.CreateBitCast(
               kb.LoadVec(kb.Vec(kb.I8(), static_cast<int>(chunk_bytes)), w_ptr, valid * 8, 1), vi);
-          if (prefetch > 0 && full) kb.Prefetch(kb.Gep(kb.I8(), w_ptr, kb.Int(prefetch)));
+          if (prefetch > 0 && full) kb.Prefetch(kb.Gep(kb.I8(), w_ptr, kb.Int(prefetch)), KernelBuilder::CacheLevel::kL2);
           std::vector<int> duplicate(v);
           for (int lane = 0; lane < v; ++lane) {
             duplicate[lane] = h * static_cast<int>(blocks_per_chunk) + lane / 2;

@@ -122,8 +122,10 @@ void KernelBuilder::ForRowGroups(llvm::Value* begin, llvm::Value* end, int rows,
   if (rows > 1) For(main_end, end, 1, "rows_tail", [&](llvm::Value* r) { body(r, 1); });
 }
 
-void KernelBuilder::Prefetch(llvm::Value* ptr) {
-  ir_.CreateIntrinsic(llvm::Intrinsic::prefetch, {Ptr()}, {ptr, ir_.getInt32(0), ir_.getInt32(3), ir_.getInt32(1)});
+void KernelBuilder::Prefetch(llvm::Value* ptr, CacheLevel level) {
+  const int locality = level == CacheLevel::kL1 ? 3 : 2;  // llvm.prefetch: 3 = t0, 2 = t1
+  ir_.CreateIntrinsic(llvm::Intrinsic::prefetch, {Ptr()},
+                      {ptr, ir_.getInt32(0), ir_.getInt32(locality), ir_.getInt32(1)});
 }
 
 void KernelBuilder::If(llvm::Value* condition, const std::function<void()>& then) {

@@ -87,7 +87,7 @@ chunk.body:                                       ; preds = %chunk.head
   %34 = add i64 %33, %32
   %35 = getelementptr inbounds i8, ptr %w_scale, i64 %34
   %36 = getelementptr inbounds i8, ptr %35, i64 528
-  call void @llvm.prefetch.p0(ptr %36, i32 0, i32 3, i32 1)
+  call void @llvm.prefetch.p0(ptr %36, i32 0, i32 2, i32 1)
   %37 = load <16 x i8>, ptr %35, align 1
   %38 = sext <16 x i8> %37 to <16 x i16>
   %39 = shl <16 x i16> %38, <i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7>
@@ -102,7 +102,7 @@ chunk.body:                                       ; preds = %chunk.head
   %47 = load <64 x i8>, ptr %46, align 1
   %48 = bitcast <64 x i8> %47 to <16 x i32>
   %49 = getelementptr inbounds i8, ptr %46, i64 4224
-  call void @llvm.prefetch.p0(ptr %49, i32 0, i32 3, i32 1)
+  call void @llvm.prefetch.p0(ptr %49, i32 0, i32 2, i32 1)
   %scales = shufflevector <16 x float> %e4m3, <16 x float> poison, <16 x i32> <i32 0, i32 0, i32 1, i32 1, i32 2, i32 2, i32 3, i32 3, i32 4, i32 4, i32 5, i32 5, i32 6, i32 6, i32 7, i32 7>
   %e2m1 = call <16 x float> @llvm.x86.avx512.permvar.sf.512(<16 x float> <float 0.000000e+00, float 5.000000e-01, float 1.000000e+00, float 1.500000e+00, float 2.000000e+00, float 3.000000e+00, float 4.000000e+00, float 6.000000e+00, float -0.000000e+00, float -5.000000e-01, float -1.000000e+00, float -1.500000e+00, float -2.000000e+00, float -3.000000e+00, float -4.000000e+00, float -6.000000e+00>, <16 x i32> %48)
   %50 = mul i64 %42, 128
@@ -173,7 +173,7 @@ chunk.body:                                       ; preds = %chunk.head
   %107 = load <64 x i8>, ptr %106, align 1
   %108 = bitcast <64 x i8> %107 to <16 x i32>
   %109 = getelementptr inbounds i8, ptr %106, i64 4224
-  call void @llvm.prefetch.p0(ptr %109, i32 0, i32 3, i32 1)
+  call void @llvm.prefetch.p0(ptr %109, i32 0, i32 2, i32 1)
   %scales9 = shufflevector <16 x float> %e4m3, <16 x float> poison, <16 x i32> <i32 8, i32 8, i32 9, i32 9, i32 10, i32 10, i32 11, i32 11, i32 12, i32 12, i32 13, i32 13, i32 14, i32 14, i32 15, i32 15>
   %e2m110 = call <16 x float> @llvm.x86.avx512.permvar.sf.512(<16 x float> <float 0.000000e+00, float 5.000000e-01, float 1.000000e+00, float 1.500000e+00, float 2.000000e+00, float 3.000000e+00, float 4.000000e+00, float 6.000000e+00, float -0.000000e+00, float -5.000000e-01, float -1.000000e+00, float -1.500000e+00, float -2.000000e+00, float -3.000000e+00, float -4.000000e+00, float -6.000000e+00>, <16 x i32> %108)
   %110 = mul i64 %102, 128
@@ -242,7 +242,7 @@ chunk.body:                                       ; preds = %chunk.head
   %165 = add i64 %164, %163
   %166 = getelementptr inbounds i8, ptr %w_scale, i64 %165
   %167 = getelementptr inbounds i8, ptr %166, i64 528
-  call void @llvm.prefetch.p0(ptr %167, i32 0, i32 3, i32 1)
+  call void @llvm.prefetch.p0(ptr %167, i32 0, i32 2, i32 1)
   %168 = load <16 x i8>, ptr %166, align 1
   %169 = sext <16 x i8> %168 to <16 x i16>
   %170 = shl <16 x i16> %169, <i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7>
@@ -257,7 +257,7 @@ chunk.body:                                       ; preds = %chunk.head
   %178 = load <64 x i8>, ptr %177, align 1
   %179 = bitcast <64 x i8> %178 to <16 x i32>
   %180 = getelementptr inbounds i8, ptr %177, i64 4224
-  call void @llvm.prefetch.p0(ptr %180, i32 0, i32 3, i32 1)
+  call void @llvm.prefetch.p0(ptr %180, i32 0, i32 2, i32 1)
   %scales19 = shufflevector <16 x float> %e4m318, <16 x float> poison, <16 x i32> <i32 0, i32 0, i32 1, i32 1, i32 2, i32 2, i32 3, i32 3, i32 4, i32 4, i32 5, i32 5, i32 6, i32 6, i32 7, i32 7>
   %e2m120 = call <16 x float> @llvm.x86.avx512.permvar.sf.512(<16 x float> <float 0.000000e+00, float 5.000000e-01, float 1.000000e+00, float 1.500000e+00, float 2.000000e+00, float 3.000000e+00, float 4.000000e+00, float 6.000000e+00, float -0.000000e+00, float -5.000000e-01, float -1.000000e+00, float -1.500000e+00, float -2.000000e+00, float -3.000000e+00, float -4.000000e+00, float -6.000000e+00>, <16 x i32> %179)
   %181 = mul i64 %173, 128
@@ -328,7 +328,7 @@ chunk.body:                                       ; preds = %chunk.head
   %238 = load <64 x i8>, ptr %237, align 1
   %239 = bitcast <64 x i8> %238 to <16 x i32>
   %240 = getelementptr inbounds i8, ptr %237, i64 4224
-  call void @llvm.prefetch.p0(ptr %240, i32 0, i32 3, i32 1)
+  call void @llvm.prefetch.p0(ptr %240, i32 0, i32 2, i32 1)
   %scales28 = shufflevector <16 x float> %e4m318, <16 x float> poison, <16 x i32> <i32 8, i32 8, i32 9, i32 9, i32 10, i32 10, i32 11, i32 11, i32 12, i32 12, i32 13, i32 13, i32 14, i32 14, i32 15, i32 15>
   %e2m129 = call <16 x float> @llvm.x86.avx512.permvar.sf.512(<16 x float> <float 0.000000e+00, float 5.000000e-01, float 1.000000e+00, float 1.500000e+00, float 2.000000e+00, float 3.000000e+00, float 4.000000e+00, float 6.000000e+00, float -0.000000e+00, float -5.000000e-01, float -1.000000e+00, float -1.500000e+00, float -2.000000e+00, float -3.000000e+00, float -4.000000e+00, float -6.000000e+00>, <16 x i32> %239)
   %241 = mul i64 %233, 128
@@ -400,7 +400,7 @@ chunk.exit:                                       ; preds = %chunk.head
   %295 = add i64 %294, 0
   %296 = getelementptr inbounds i8, ptr %w_scale, i64 %295
   %297 = getelementptr inbounds i8, ptr %296, i64 528
-  call void @llvm.prefetch.p0(ptr %297, i32 0, i32 3, i32 1)
+  call void @llvm.prefetch.p0(ptr %297, i32 0, i32 2, i32 1)
   %298 = load <8 x i8>, ptr %296, align 1
   %299 = sext <8 x i8> %298 to <8 x i16>
   %300 = shl <8 x i16> %299, <i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7>
@@ -413,7 +413,7 @@ chunk.exit:                                       ; preds = %chunk.head
   %306 = load <64 x i8>, ptr %305, align 1
   %307 = bitcast <64 x i8> %306 to <16 x i32>
   %308 = getelementptr inbounds i8, ptr %305, i64 4224
-  call void @llvm.prefetch.p0(ptr %308, i32 0, i32 3, i32 1)
+  call void @llvm.prefetch.p0(ptr %308, i32 0, i32 2, i32 1)
   %scales38 = shufflevector <8 x float> %e4m337, <8 x float> poison, <16 x i32> <i32 0, i32 0, i32 1, i32 1, i32 2, i32 2, i32 3, i32 3, i32 4, i32 4, i32 5, i32 5, i32 6, i32 6, i32 7, i32 7>
   %e2m139 = call <16 x float> @llvm.x86.avx512.permvar.sf.512(<16 x float> <float 0.000000e+00, float 5.000000e-01, float 1.000000e+00, float 1.500000e+00, float 2.000000e+00, float 3.000000e+00, float 4.000000e+00, float 6.000000e+00, float -0.000000e+00, float -5.000000e-01, float -1.000000e+00, float -1.500000e+00, float -2.000000e+00, float -3.000000e+00, float -4.000000e+00, float -6.000000e+00>, <16 x i32> %307)
   %309 = getelementptr inbounds float, ptr %13, i64 0
@@ -462,7 +462,7 @@ chunk.exit:                                       ; preds = %chunk.head
   %344 = add i64 %343, 0
   %345 = getelementptr inbounds i8, ptr %w_scale, i64 %344
   %346 = getelementptr inbounds i8, ptr %345, i64 528
-  call void @llvm.prefetch.p0(ptr %346, i32 0, i32 3, i32 1)
+  call void @llvm.prefetch.p0(ptr %346, i32 0, i32 2, i32 1)
   %347 = load <8 x i8>, ptr %345, align 1
   %348 = sext <8 x i8> %347 to <8 x i16>
   %349 = shl <8 x i16> %348, <i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7>
@@ -475,7 +475,7 @@ chunk.exit:                                       ; preds = %chunk.head
   %355 = load <64 x i8>, ptr %354, align 1
   %356 = bitcast <64 x i8> %355 to <16 x i32>
   %357 = getelementptr inbounds i8, ptr %354, i64 4224
-  call void @llvm.prefetch.p0(ptr %357, i32 0, i32 3, i32 1)
+  call void @llvm.prefetch.p0(ptr %357, i32 0, i32 2, i32 1)
   %scales48 = shufflevector <8 x float> %e4m347, <8 x float> poison, <16 x i32> <i32 0, i32 0, i32 1, i32 1, i32 2, i32 2, i32 3, i32 3, i32 4, i32 4, i32 5, i32 5, i32 6, i32 6, i32 7, i32 7>
   %e2m149 = call <16 x float> @llvm.x86.avx512.permvar.sf.512(<16 x float> <float 0.000000e+00, float 5.000000e-01, float 1.000000e+00, float 1.500000e+00, float 2.000000e+00, float 3.000000e+00, float 4.000000e+00, float 6.000000e+00, float -0.000000e+00, float -5.000000e-01, float -1.000000e+00, float -1.500000e+00, float -2.000000e+00, float -3.000000e+00, float -4.000000e+00, float -6.000000e+00>, <16 x i32> %356)
   %358 = getelementptr inbounds float, ptr %13, i64 0
@@ -678,7 +678,7 @@ chunk.body79:                                     ; preds = %chunk.head78
   %504 = add i64 %503, %502
   %505 = getelementptr inbounds i8, ptr %w_scale, i64 %504
   %506 = getelementptr inbounds i8, ptr %505, i64 528
-  call void @llvm.prefetch.p0(ptr %506, i32 0, i32 3, i32 1)
+  call void @llvm.prefetch.p0(ptr %506, i32 0, i32 2, i32 1)
   %507 = load <16 x i8>, ptr %505, align 1
   %508 = sext <16 x i8> %507 to <16 x i16>
   %509 = shl <16 x i16> %508, <i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7>
@@ -693,7 +693,7 @@ chunk.body79:                                     ; preds = %chunk.head78
   %517 = load <64 x i8>, ptr %516, align 1
   %518 = bitcast <64 x i8> %517 to <16 x i32>
   %519 = getelementptr inbounds i8, ptr %516, i64 4224
-  call void @llvm.prefetch.p0(ptr %519, i32 0, i32 3, i32 1)
+  call void @llvm.prefetch.p0(ptr %519, i32 0, i32 2, i32 1)
   %scales83 = shufflevector <16 x float> %e4m382, <16 x float> poison, <16 x i32> <i32 0, i32 0, i32 1, i32 1, i32 2, i32 2, i32 3, i32 3, i32 4, i32 4, i32 5, i32 5, i32 6, i32 6, i32 7, i32 7>
   %e2m184 = call <16 x float> @llvm.x86.avx512.permvar.sf.512(<16 x float> <float 0.000000e+00, float 5.000000e-01, float 1.000000e+00, float 1.500000e+00, float 2.000000e+00, float 3.000000e+00, float 4.000000e+00, float 6.000000e+00, float -0.000000e+00, float -5.000000e-01, float -1.000000e+00, float -1.500000e+00, float -2.000000e+00, float -3.000000e+00, float -4.000000e+00, float -6.000000e+00>, <16 x i32> %518)
   %520 = mul i64 %512, 128
@@ -764,7 +764,7 @@ chunk.body79:                                     ; preds = %chunk.head78
   %577 = load <64 x i8>, ptr %576, align 1
   %578 = bitcast <64 x i8> %577 to <16 x i32>
   %579 = getelementptr inbounds i8, ptr %576, i64 4224
-  call void @llvm.prefetch.p0(ptr %579, i32 0, i32 3, i32 1)
+  call void @llvm.prefetch.p0(ptr %579, i32 0, i32 2, i32 1)
   %scales92 = shufflevector <16 x float> %e4m382, <16 x float> poison, <16 x i32> <i32 8, i32 8, i32 9, i32 9, i32 10, i32 10, i32 11, i32 11, i32 12, i32 12, i32 13, i32 13, i32 14, i32 14, i32 15, i32 15>
   %e2m193 = call <16 x float> @llvm.x86.avx512.permvar.sf.512(<16 x float> <float 0.000000e+00, float 5.000000e-01, float 1.000000e+00, float 1.500000e+00, float 2.000000e+00, float 3.000000e+00, float 4.000000e+00, float 6.000000e+00, float -0.000000e+00, float -5.000000e-01, float -1.000000e+00, float -1.500000e+00, float -2.000000e+00, float -3.000000e+00, float -4.000000e+00, float -6.000000e+00>, <16 x i32> %578)
   %580 = mul i64 %572, 128
@@ -836,7 +836,7 @@ chunk.exit80:                                     ; preds = %chunk.head78
   %634 = add i64 %633, 0
   %635 = getelementptr inbounds i8, ptr %w_scale, i64 %634
   %636 = getelementptr inbounds i8, ptr %635, i64 528
-  call void @llvm.prefetch.p0(ptr %636, i32 0, i32 3, i32 1)
+  call void @llvm.prefetch.p0(ptr %636, i32 0, i32 2, i32 1)
   %637 = load <8 x i8>, ptr %635, align 1
   %638 = sext <8 x i8> %637 to <8 x i16>
   %639 = shl <8 x i16> %638, <i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7, i16 7>
@@ -849,7 +849,7 @@ chunk.exit80:                                     ; preds = %chunk.head78
   %645 = load <64 x i8>, ptr %644, align 1
   %646 = bitcast <64 x i8> %645 to <16 x i32>
   %647 = getelementptr inbounds i8, ptr %644, i64 4224
-  call void @llvm.prefetch.p0(ptr %647, i32 0, i32 3, i32 1)
+  call void @llvm.prefetch.p0(ptr %647, i32 0, i32 2, i32 1)
   %scales103 = shufflevector <8 x float> %e4m3102, <8 x float> poison, <16 x i32> <i32 0, i32 0, i32 1, i32 1, i32 2, i32 2, i32 3, i32 3, i32 4, i32 4, i32 5, i32 5, i32 6, i32 6, i32 7, i32 7>
   %e2m1104 = call <16 x float> @llvm.x86.avx512.permvar.sf.512(<16 x float> <float 0.000000e+00, float 5.000000e-01, float 1.000000e+00, float 1.500000e+00, float 2.000000e+00, float 3.000000e+00, float 4.000000e+00, float 6.000000e+00, float -0.000000e+00, float -5.000000e-01, float -1.000000e+00, float -1.500000e+00, float -2.000000e+00, float -3.000000e+00, float -4.000000e+00, float -6.000000e+00>, <16 x i32> %646)
   %648 = getelementptr inbounds float, ptr %13, i64 0
