@@ -268,6 +268,35 @@ BENCHMARK(BM_Nvfp4GemvHot)
     ->ArgsProduct({{0}, {1}, {1, 2, 3, 4}, {-1, 0}})
     ->ArgsProduct({{0}, {4, 8}, {1, 2, 4}, {-1}});
 
+// The timed loop of a GEMV over `copies` weight copies `stride` bytes apart in `buffer` (each
+// copy's scales `scale_offset` bytes into it; 0: no scales), consecutive calls on consecutive
+// copies so every call streams from DRAM; `bytes_per_call` over the time against the read
+// bandwidth measured first on the same threads.
+void TimeGemvOverCopies(benchmark::State& state, const dsc_linear_kernel& kernel, Shape shape,
+                        int threads, const HugeBuffer& buffer, size_t stride, size_t copies,
+                        size_t scale_offset, double bytes_per_call) {
+  std::vector<float> x = Activations(shape.k), y(shape.n);
+  runtime::ThreadPool pool(threads);
+  runtime::KernelScratch scratch(threads);
+  const ReadBandwidth bandwidth = MeasureReadBandwidth(pool, kWorkingSet, 5);
+  dsc_linear_args args{};
+  args.x = x.data();
+  args.y = y.data();
+  args.m = 1;
+  args.ldx = shape.k;
+  args.ldy = shape.n;
+  size_t copy = 0, calls = 0;
+  auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    args.w = buffer.data() + copy * stride;
+    if (scale_offset > 0) args.w_scale = buffer.data() + copy * stride + scale_offset;
+    runtime::RunLinear(pool, scratch, kernel, args);
+    copy = copy + 1 == copies ? 0 : copy + 1;
+    ++calls;
+  }
+  SetRoofline(state, bytes_per_call * calls, Seconds(start), bandwidth);
+}
+
 // FP8 block-128 GEMV (1 byte per weight + one float per 128×128 block). args: shape, threads.
 void BM_Fp8Gemv(benchmark::State& state) {
   const Shape shape = kShapes[state.range(0)];
@@ -292,26 +321,8 @@ void BM_Fp8Gemv(benchmark::State& state) {
     float* sc = reinterpret_cast<float*>(p + codes);
     for (size_t i = 0; i < scales; ++i) sc[i] = 1e-3f;
   }
-  std::vector<float> x = Activations(shape.k), y(shape.n);
-  runtime::ThreadPool pool(threads);
-  runtime::KernelScratch scratch(threads);
-  const ReadBandwidth bandwidth = MeasureReadBandwidth(pool, kWorkingSet, 5);
-  dsc_linear_args args{};
-  args.x = x.data();
-  args.y = y.data();
-  args.m = 1;
-  args.ldx = shape.k;
-  args.ldy = shape.n;
-  size_t copy = 0, calls = 0;
-  auto start = std::chrono::steady_clock::now();
-  for (auto _ : state) {
-    args.w = buffer.data() + copy * stride;
-    args.w_scale = buffer.data() + copy * stride + codes;
-    runtime::RunLinear(pool, scratch, kernel, args);
-    copy = copy + 1 == copies ? 0 : copy + 1;
-    ++calls;
-  }
-  SetRoofline(state, static_cast<double>(codes + scales * 4) * calls, Seconds(start), bandwidth);
+  TimeGemvOverCopies(state, kernel, shape, threads, buffer, stride, copies, codes,
+                     static_cast<double>(codes + scales * 4));
 }
 BENCHMARK(BM_Fp8Gemv)->ArgsProduct({{0, 1}, {1, 2}})->UseRealTime()->MinTime(1.0);
 
@@ -338,25 +349,8 @@ void BM_Bf16Gemv(benchmark::State& state) {
     // Finite bf16 values in [1, 2) with random mantissas.
     for (size_t i = 0; i < bytes / 2; ++i) w[i] = static_cast<uint16_t>(0x3F80 + (XorShift(s) & 0x7F));
   }
-  std::vector<float> x = Activations(shape.k), y(shape.n);
-  runtime::ThreadPool pool(threads);
-  runtime::KernelScratch scratch(threads);
-  const ReadBandwidth bandwidth = MeasureReadBandwidth(pool, kWorkingSet, 5);
-  dsc_linear_args args{};
-  args.x = x.data();
-  args.y = y.data();
-  args.m = 1;
-  args.ldx = shape.k;
-  args.ldy = shape.n;
-  size_t copy = 0, calls = 0;
-  auto start = std::chrono::steady_clock::now();
-  for (auto _ : state) {
-    args.w = buffer.data() + copy * stride;
-    runtime::RunLinear(pool, scratch, kernel, args);
-    copy = copy + 1 == copies ? 0 : copy + 1;
-    ++calls;
-  }
-  SetRoofline(state, static_cast<double>(bytes) * calls, Seconds(start), bandwidth);
+  TimeGemvOverCopies(state, kernel, shape, threads, buffer, stride, copies, 0,
+                     static_cast<double>(bytes));
 }
 BENCHMARK(BM_Bf16Gemv)->ArgsProduct({{0, 1}, {1, 2}})->UseRealTime()->MinTime(1.0);
 
