@@ -147,8 +147,12 @@ absl::Status SafetensorsWriter::WriteAtomic(const std::string& path) const {
   if (struct stat st {}; ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not a file"));
   }
-  const std::string temp = absl::StrCat(path, ".tmp.", ::getpid());
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // A device or FIFO (`-o /dev/null`, a pipe) is written in place: renaming a file over it
+  // would replace the device node itself (as root, /dev/null became a regular file).
+  struct stat target {};
+  const bool special = ::stat(path.c_str(), &target) == 0 && !S_ISREG(target.st_mode);
+  const std::string temp = special ? path : absl::StrCat(path, ".tmp.", ::getpid());
+  int fd = ::open(temp.c_str(), special ? (O_WRONLY | O_CLOEXEC) : (O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC), 0644);
   if (fd < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(temp, ": cannot create: ", std::strerror(errno)));
@@ -203,12 +207,12 @@ absl::Status SafetensorsWriter::WriteAtomic(const std::string& path) const {
   if (::close(fd) != 0 && status.ok()) {
     status = absl::InternalError(absl::StrCat("close failed: ", std::strerror(errno)));
   }
-  if (status.ok() && std::rename(temp.c_str(), path.c_str()) != 0) {
+  if (status.ok() && !special && std::rename(temp.c_str(), path.c_str()) != 0) {
     status = absl::InternalError(absl::StrCat("rename to ", path, " failed: ",
                                               std::strerror(errno)));
   }
   if (!status.ok()) {
-    ::unlink(temp.c_str());
+    if (!special) ::unlink(temp.c_str());
     return absl::Status(status.code(), absl::StrCat(path, ": ", status.message()));
   }
   return absl::OkStatus();

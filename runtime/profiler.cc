@@ -381,6 +381,15 @@ absl::Status Profiler::WriteChromeTrace(const std::string& path) const {
         e.layer, e.bytes, JsonEscape(e.shapes), e.phase >= 0 ? JsonEscape(phases_[e.phase].name) : "");
   }
   out += "\n]}\n";
+  // A device or FIFO (`--profile /dev/stdout`) is written in place, never replaced by a rename.
+  if (std::error_code ec; std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec) &&
+                          !std::filesystem::is_directory(path, ec)) {
+    std::ofstream f(path, std::ios::binary);
+    f << out;
+    f.flush();
+    if (!f) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot write the profile"));
+    return absl::OkStatus();
+  }
   const std::string tmp = absl::StrCat(path, ".tmp.", getpid());
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);

@@ -2,6 +2,7 @@
 // checkpoint (-m: the graph the frontend declares) or from a file (--parse: text, textproto or
 // binary proto); passes optionally run on it (--stage optimized, --passes); it is written in the
 // chosen format.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -83,6 +84,13 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 
 // Writes to PATH.tmp.<pid> and renames it over PATH, so readers never see a partial file.
 absl::Status WriteFileAtomically(const std::string& path, const std::string& data) {
+  // A device or FIFO (`-o /dev/null`) is written in place, never replaced by a rename.
+  if (struct stat st {}; ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    std::ofstream out(path, std::ios::binary);
+    out.write(data.data(), static_cast<std::streamsize>(data.size()));
+    out.flush();
+    return out ? absl::OkStatus() : absl::InternalError(absl::StrCat(path, ": write failed"));
+  }
   std::string tmp = absl::StrCat(path, ".tmp.", getpid());
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
