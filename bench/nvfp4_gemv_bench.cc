@@ -2,6 +2,7 @@
 //   BM_ReadBandwidth     the machine's streaming read bandwidth (1 GiB, 1 and 2 threads)
 //   BM_Nvfp4Gemv         generated decode GEMV at DeepSeek shapes; counters: weight GB/s and
 //                        bw_frac = weight bytes/s ÷ read bandwidth at the same thread count
+//   BM_Nvfp4GemvBf16Act  the same with activations rounded to BF16 (opt-in, AVX-512 BF16)
 //   BM_Fp8Gemv           the FP8 block-128 GEMV, same counters
 //   BM_Bf16Gemv          the BF16 GEMV (lm_head), same counters
 //   BM_SeedDequantBf16   the seed's method: dequantize the weight to BF16 on every call, then a
@@ -183,10 +184,15 @@ codegen::LinearKernelSpec GemvSpec(Shape shape, int64_t m, int64_t rows_per_iter
 }
 
 // args: shape index, threads, m, rows_per_iteration (0 = default), prefetch (-1 = default)
-void BM_Nvfp4Gemv(benchmark::State& state) {
+void TimeNvfp4Gemv(benchmark::State& state, bool bf16_activations) {
   const Shape shape = kShapes[state.range(0)];
   const int threads = static_cast<int>(state.range(1));
-  const codegen::LinearKernelSpec spec = GemvSpec(shape, state.range(2), state.range(3), state.range(4));
+  codegen::LinearKernelSpec spec = GemvSpec(shape, state.range(2), state.range(3), state.range(4));
+  spec.bf16_activations = bf16_activations;
+  if (bf16_activations && !HostJit().target().Has("avx512bf16")) {
+    state.SkipWithError("BF16 activations need AVX-512 BF16");
+    return;
+  }
   const dsc_linear_kernel& kernel = Kernel(spec);
   Nvfp4Copies weights(shape, kWorkingSet);
   std::vector<float> x = Activations(spec.m * shape.k), y(spec.m * shape.n);
@@ -227,7 +233,17 @@ void GemvArgs(benchmark::internal::Benchmark* b) {
   }
   for (int threads : {1, 2}) b->Args({6, threads, 1, 0, -1});
 }
+void BM_Nvfp4Gemv(benchmark::State& state) { TimeNvfp4Gemv(state, false); }
 BENCHMARK(BM_Nvfp4Gemv)->Apply(GemvArgs)->UseRealTime()->MinTime(1.0);
+
+// The opt-in BF16-activation kernel (codegen/emit_nvfp4_gemv_bf16act.cc) at the issue-9 shapes,
+// m = 1 (and m = 4 at the expert shape); same args and counters.
+void BM_Nvfp4GemvBf16Act(benchmark::State& state) { TimeNvfp4Gemv(state, true); }
+BENCHMARK(BM_Nvfp4GemvBf16Act)
+    ->ArgsProduct({{0, 1, 2, 3}, {1, 2}, {1}, {0}, {-1}})
+    ->ArgsProduct({{0}, {1, 2}, {4}, {0}, {-1}})
+    ->UseRealTime()
+    ->MinTime(1.0);
 
 // The same kernel on L2-resident weights (one copy, the first rows up to ~1 MiB), called on
 // this thread and timed by CPU time: the decode's compute ceiling in weight bytes/s, which

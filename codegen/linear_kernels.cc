@@ -39,6 +39,7 @@ std::string LinearKernelSpec::Name() const {
   if (gemm_mr > 0) absl::StrAppend(&name, "_mr", gemm_mr);
   if (gemm_nr_vectors > 0) absl::StrAppend(&name, "_nv", gemm_nr_vectors);
   if (gemm_kc > 0) absl::StrAppend(&name, "_kc", gemm_kc);
+  if (bf16_activations) absl::StrAppend(&name, "_xbf16");
   return name;
 }
 
@@ -63,6 +64,10 @@ absl::Status ValidateSpec(const LinearKernelSpec& spec) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": GEMM tiles need mr <= 16, nr_vectors <= 8, kc % 128 == 0"));
   }
+  if (spec.bf16_activations && spec.kind != LinearKernelKind::kNvfp4Gemv) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": BF16 activations exist only for the NVFP4 GEMV"));
+  }
   return absl::OkStatus();
 }
 
@@ -75,6 +80,14 @@ absl::StatusOr<dsc_kernel_info> EmitLinearKernel(const LinearKernelSpec& spec,
   KernelBuilder kb(module, target);
   switch (spec.kind) {
     case LinearKernelKind::kNvfp4Gemv:
+      if (spec.bf16_activations) {
+        if (kb.isa() != Isa::kAvx512 || !target.Has("avx512bf16")) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              spec.Name(), ": BF16 activations need AVX-512 BF16, which ", target.ToString(),
+              " lacks"));
+        }
+        return EmitNvfp4GemvBf16Act(kb, spec);
+      }
       return EmitNvfp4Gemv(kb, spec);
     case LinearKernelKind::kFp8Gemv:
       return EmitFp8Gemv(kb, spec);

@@ -68,6 +68,7 @@ nlohmann::json ResultJson(const BenchResult& r, const ModelFlags& flags) {
       {"model", flags.model_dir},
       {"artifact", flags.artifact_dir},
       {"engine", flags.artifact_dir.empty() ? flags.engine : "artifact"},
+      {"activations", flags.activations},
       {"threads", r.threads},
       {"weights", WeightsInMemory(r) ? "read" : "mapped"},
       {"prompt_tokens", r.prompt},

@@ -24,6 +24,10 @@ void AddModelFlags(ArgParser& p, ModelFlags* f, bool with_artifact) {
               "indexer RoPE layout: r2 (V3.2 release, default) or r1 (V3.2-Exp, interleaved)");
   p.AddChoice("--kv-cache", {"fp8", "bf16", "f32"}, &f->kv_cache,
               "MLA latent cache dtype (default fp8, the release's E4M3 round trip)");
+  p.AddChoice("--activations", {"f32", "bf16"}, &f->activations,
+              "NVFP4 decode products: f32 (default; weights decoded exactly, float32 activations) or "
+              "bf16 (activations rounded to BF16, ~2^-9 relative error per element: faster where the "
+              "float32 kernel is compute-bound, e.g. AMD Zen 4; needs AVX-512 BF16, --engine jit)");
   p.AddBool("--check-weights", &f->check_weights,
             "scan every float weight and scale for NaN/Inf at load (reads the whole checkpoint)");
   p.AddBool("--no-mmap", &f->no_mmap,
@@ -43,6 +47,12 @@ void AddSamplingFlags(ArgParser& p, SamplingFlags* f) {
 
 absl::Status CheckModelFlags(const ModelFlags& f) {
   if (f.mmap && f.no_mmap) return absl::InvalidArgumentError("--mmap and --no-mmap: give at most one");
+  if (f.activations == "bf16" && f.engine != "jit") {
+    return absl::InvalidArgumentError("--activations bf16 needs --engine jit (the reference engine is float32)");
+  }
+  if (f.activations == "bf16" && !f.artifact_dir.empty()) {
+    return absl::InvalidArgumentError("--activations bf16 cannot be used with --artifact (its kernels are float32)");
+  }
   if (f.threads < 0) {
     return absl::InvalidArgumentError(absl::StrCat("--threads must be >= 0 (0 = all cores), got ", f.threads));
   }

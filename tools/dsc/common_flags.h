@@ -21,6 +21,7 @@ struct ModelFlags {
   std::string target_features;
   std::string revision = "r2";
   std::string kv_cache = "fp8";
+  std::string activations = "f32";  // the NVFP4 GEMVs' activations: f32 (exact) or bf16 (opt-in)
   bool check_weights = false;  // scan every float weight/scale for NaN/Inf at load
   // Weights: read into anonymous memory (--no-mmap), mapped from the files (--mmap), or, with
   // neither, read when the checkpoint takes at most half of the available memory.

@@ -224,7 +224,8 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const ModelFlags& flags, int6
     }
     jit_options.cache_dir = (CacheRoot() / "dsc" / "kernels").string();
     int threads = flags.threads > 0 ? static_cast<int>(flags.threads) : static_cast<int>(std::thread::hardware_concurrency());
-    absl::StatusOr<std::unique_ptr<JitLinear>> jit = JitLinear::Create(jit_options, threads);
+    absl::StatusOr<std::unique_ptr<JitLinear>> jit =
+        JitLinear::Create(jit_options, threads, flags.activations == "bf16");
     if (!jit.ok()) return jit.status();
     // The kernels a single sequence needs, compiled now under a bar (a TTY only) rather than
     // inside the first forward pass; batch sizes m = 2..8 compile when first used.

@@ -5,14 +5,20 @@
 #include <tuple>
 #include <iostream>
 
+#include "absl/strings/str_cat.h"
 #include "codegen/linear_kernels.h"
 
 namespace dsc::cli {
 
-absl::StatusOr<std::unique_ptr<JitLinear>> JitLinear::Create(codegen::JitOptions options, int threads) {
+absl::StatusOr<std::unique_ptr<JitLinear>> JitLinear::Create(codegen::JitOptions options, int threads,
+                                                             bool bf16_activations) {
+  if (bf16_activations && !options.target.Has("avx512bf16")) {
+    return absl::InvalidArgumentError(absl::StrCat("--activations bf16 needs AVX-512 BF16, which the target ",
+                                                   options.target.ToString(), " lacks"));
+  }
   absl::StatusOr<std::unique_ptr<codegen::Jit>> jit = codegen::Jit::Create(std::move(options));
   if (!jit.ok()) return jit.status();
-  return std::unique_ptr<JitLinear>(new JitLinear(std::move(*jit), threads < 1 ? 1 : threads));
+  return std::unique_ptr<JitLinear>(new JitLinear(std::move(*jit), threads < 1 ? 1 : threads, bf16_activations));
 }
 
 // GEMV kernels are specialized to m <= 8 rows (decode, small batches); larger m uses the NVFP4
@@ -136,7 +142,10 @@ const dsc_linear_kernel* JitLinear::DenseKernel(ir::DType dtype, int64_t m, int6
 
 const dsc_linear_kernel* JitLinear::KernelFor(const codegen::LinearKernelSpec& spec_in) {
   std::lock_guard<std::mutex> lock(mu_);
-  const codegen::LinearKernelSpec* spec = &spec_in;
+  // One activation precision per engine, so the cache key need not hold it.
+  codegen::LinearKernelSpec adapted = spec_in;
+  adapted.bf16_activations = bf16_activations_ && spec_in.kind == codegen::LinearKernelKind::kNvfp4Gemv;
+  const codegen::LinearKernelSpec* spec = &adapted;
   auto key = Key(*spec);
   auto it = kernels_.find(key);
   if (it != kernels_.end()) return it->second.get();

@@ -25,7 +25,10 @@ namespace dsc::cli {
 
 class JitLinear : public runtime::FastLinear {
  public:
-  static absl::StatusOr<std::unique_ptr<JitLinear>> Create(codegen::JitOptions options, int threads);
+  // bf16_activations: the NVFP4 GEMVs round their activations to BF16 (`--activations bf16`;
+  // the target must have AVX-512 BF16, else InvalidArgument).
+  static absl::StatusOr<std::unique_ptr<JitLinear>> Create(codegen::JitOptions options, int threads,
+                                                           bool bf16_activations = false);
 
   bool Run(const runtime::QuantView& w, int64_t index, int64_t n, int64_t k, const float* x, int64_t m,
            float* y) override;
@@ -68,8 +71,8 @@ class JitLinear : public runtime::FastLinear {
   const absl::Status& error() const { return error_; }
 
  private:
-  JitLinear(std::unique_ptr<codegen::Jit> jit, int threads)
-      : jit_(std::move(jit)), pool_(threads), scratch_(threads) {}
+  JitLinear(std::unique_ptr<codegen::Jit> jit, int threads, bool bf16_activations)
+      : jit_(std::move(jit)), bf16_activations_(bf16_activations), pool_(threads), scratch_(threads) {}
   const dsc_linear_kernel* Kernel(ir::QuantFormat format, int64_t m, int64_t n, int64_t k);
   const dsc_linear_kernel* DenseKernel(ir::DType dtype, int64_t m, int64_t n, int64_t k);
   // Compiles (or finds) the kernel of `spec`; nullptr when it cannot be had.
@@ -82,6 +85,7 @@ class JitLinear : public runtime::FastLinear {
   static std::tuple<int, int64_t, int64_t, int64_t> Key(const codegen::LinearKernelSpec& spec);
 
   std::unique_ptr<codegen::Jit> jit_;
+  bool bf16_activations_ = false;
   runtime::ThreadPool pool_;
   runtime::KernelScratch scratch_;
   std::map<std::tuple<int, int64_t, int64_t, int64_t>, std::unique_ptr<dsc_linear_kernel>> kernels_;

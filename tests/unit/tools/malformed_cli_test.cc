@@ -346,6 +346,10 @@ TEST(MalformedCli, ChoicesAndModes) {
   ExpectBadInput(Dsc(logits + "--tokens 1,2 --engine gpu"), {"--engine", "gpu"});
   ExpectBadInput(Dsc(logits + "--tokens 1,2 --revision r3"), {"--revision", "r3"});
   ExpectBadInput(Dsc(logits + "--tokens 1,2 --mmap --no-mmap"), {"--mmap", "--no-mmap"});
+  ExpectBadInput(Dsc(logits + "--tokens 1,2 --activations fp16"), {"--activations", "fp16"});
+  ExpectBadInput(Dsc(logits + "--tokens 1,2 --activations bf16"), {"--activations bf16", "--engine jit"});
+  ExpectBadInput(Dsc(logits + "--tokens 1,2 --engine jit --activations bf16 --target-cpu x86-64-v3"),
+                 {"--activations bf16", "AVX-512 BF16"});
   ExpectBadInput(Dsc(logits + "--tokens 1,,x"), {"--tokens", "'x'"});
   ExpectBadInput(Dsc(logits + "--tokens 99999"), {"99999", "vocabulary"});
   ExpectBadInput(Dsc("logits -m " + TinyA() + " --tokens 1,2"), {"-o"});
