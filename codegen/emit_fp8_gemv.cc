@@ -68,14 +68,7 @@ dsc_kernel_info EmitFp8Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
     };
     kb.For(kb.Int(0), kb.Int(full_blocks), 1, "block", [&](llvm::Value* b) { block_body(b, 128); });
     if (tail_cols > 0) block_body(kb.Int(full_blocks), tail_cols);
-    for (int i = 0; i < count; ++i) {
-      for (int64_t j = 0; j < m; ++j) {
-        llvm::Value* y = ir.CreateFMul(kb.HorizontalSum(ir.CreateLoad(vf, acc[i][j])), out_scale);
-        llvm::Value* index =
-            ir.CreateAdd(ir.CreateMul(a.ldy, kb.Int(j)), ir.CreateAdd(r, kb.Int(i)));
-        ir.CreateStore(y, kb.Gep(kb.F32(), a.y, index));
-      }
-    }
+    StoreRowSums(kb, a, r, acc, out_scale);
   };
 
   kb.ForRowGroups(a.row_begin, a.row_end, rows, row_group);

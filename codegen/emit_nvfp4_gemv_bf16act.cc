@@ -138,14 +138,7 @@ dsc_kernel_info EmitNvfp4GemvBf16Act(KernelBuilder& kb, const LinearKernelSpec& 
     };
     kb.For(kb.Int(0), kb.Int(full_chunks), 1, "chunk", [&](llvm::Value* c) { chunk_body(c, 8); });
     if (tail_blocks > 0) chunk_body(kb.Int(full_chunks), tail_blocks);
-    for (int i = 0; i < count; ++i) {
-      for (int64_t j = 0; j < m; ++j) {
-        llvm::Value* y = ir.CreateFMul(kb.HorizontalSum(ir.CreateLoad(vf, acc[i][j])), out_scale);
-        llvm::Value* index =
-            ir.CreateAdd(ir.CreateMul(a.ldy, kb.Int(j)), ir.CreateAdd(r, kb.Int(i)));
-        ir.CreateStore(y, kb.Gep(kb.F32(), a.y, index));
-      }
-    }
+    StoreRowSums(kb, a, r, acc, out_scale);
   };
   kb.ForRowGroups(a.row_begin, a.row_end, rows, row_group);
   ir.CreateRetVoid();

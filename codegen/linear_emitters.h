@@ -3,6 +3,8 @@
 #ifndef DSC_CODEGEN_LINEAR_EMITTERS_H_
 #define DSC_CODEGEN_LINEAR_EMITTERS_H_
 
+#include <vector>
+
 #include "codegen/kernel_builder.h"
 #include "codegen/linear_kernels.h"
 
@@ -21,6 +23,21 @@ inline dsc_kernel_info GemvInfo(dsc_weight_format format, const LinearKernelSpec
   info.scratch_per_m = scratch_per_m;
   info.scratch_m_align = 1;
   return info;
+}
+
+// y[j, r + i] = Σ lanes of acc[i][j] · scale for the rows of one row group (GEMV epilogue).
+inline void StoreRowSums(KernelBuilder& kb, const KernelBuilder::LinearArgs& a, llvm::Value* r,
+                         const std::vector<std::vector<llvm::AllocaInst*>>& acc, llvm::Value* scale) {
+  llvm::IRBuilder<>& ir = kb.ir();
+  for (size_t i = 0; i < acc.size(); ++i) {
+    for (size_t j = 0; j < acc[i].size(); ++j) {
+      llvm::Value* sum = ir.CreateLoad(acc[i][j]->getAllocatedType(), acc[i][j]);
+      llvm::Value* y = ir.CreateFMul(kb.HorizontalSum(sum), scale);
+      llvm::Value* index = ir.CreateAdd(ir.CreateMul(a.ldy, kb.Int(static_cast<int64_t>(j))),
+                                        ir.CreateAdd(r, kb.Int(static_cast<int64_t>(i))));
+      ir.CreateStore(y, kb.Gep(kb.F32(), a.y, index));
+    }
+  }
 }
 
 dsc_kernel_info EmitNvfp4Gemv(KernelBuilder& kb, const LinearKernelSpec& spec);
