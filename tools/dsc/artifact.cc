@@ -294,6 +294,10 @@ absl::StatusOr<CompileReport> CompileArtifact(const ModelFlags& flags, const std
   const auto start = std::chrono::steady_clock::now();
   if (flags.model_dir.empty()) return absl::InvalidArgumentError("-m DIR is required");
   if (out_dir.empty()) return absl::InvalidArgumentError("-o ARTIFACT_DIR is required");
+  if (flags.activations != "f32") {
+    return absl::InvalidArgumentError(
+        "--activations bf16: artifacts hold the float32 kernels; run with -m DIR and the JIT for BF16 activations");
+  }
   const fs::path out = fs::path(out_dir).lexically_normal();
   std::error_code ec;
   if (fs::exists(fs::symlink_status(out, ec)) && !(fs::is_directory(out, ec) && fs::is_empty(out, ec))) {

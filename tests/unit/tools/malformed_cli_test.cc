@@ -350,6 +350,8 @@ TEST(MalformedCli, ChoicesAndModes) {
   ExpectBadInput(Dsc(logits + "--tokens 1,2 --activations bf16"), {"--activations bf16", "--engine jit"});
   ExpectBadInput(Dsc(logits + "--tokens 1,2 --engine jit --activations bf16 --target-cpu x86-64-v3"),
                  {"--activations bf16", "AVX-512 BF16"});
+  ExpectBadInput(Dsc("compile -m " + TinyA() + " -o " + s.Path("art") + " --activations bf16"),
+                 {"--activations bf16", "artifacts"});
   ExpectBadInput(Dsc(logits + "--tokens 1,,x"), {"--tokens", "'x'"});
   ExpectBadInput(Dsc(logits + "--tokens 99999"), {"99999", "vocabulary"});
   ExpectBadInput(Dsc("logits -m " + TinyA() + " --tokens 1,2"), {"-o"});
