@@ -143,14 +143,15 @@ absl::Status SafetensorsWriter::WriteAtomic(const std::string& path) const {
   absl::StatusOr<std::string> header = BuildHeader();
   if (!header.ok()) return absl::Status(header.status().code(),
                                         absl::StrCat(path, ": ", header.status().message()));
+  struct stat target {};
+  const bool exists = ::stat(path.c_str(), &target) == 0;
   // The rename at the end would fail only after all the work: refuse a directory up front.
-  if (struct stat st {}; ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+  if (exists && S_ISDIR(target.st_mode)) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not a file"));
   }
   // A device or FIFO (`-o /dev/null`, a pipe) is written in place: renaming a file over it
   // would replace the device node itself (as root, /dev/null became a regular file).
-  struct stat target {};
-  const bool special = ::stat(path.c_str(), &target) == 0 && !S_ISREG(target.st_mode);
+  const bool special = exists && !S_ISREG(target.st_mode);
   const std::string temp = special ? path : absl::StrCat(path, ".tmp.", ::getpid());
   int fd = ::open(temp.c_str(), special ? (O_WRONLY | O_CLOEXEC) : (O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC), 0644);
   if (fd < 0) {
