@@ -17,8 +17,11 @@ else:
     config.test_format = lit.formats.ShTest(execute_external=False)
     config.suffixes = [".ir", ".test"]
     config.test_source_root = os.path.dirname(os.path.abspath(__file__))
-    # Keep lit's Output/ directories in the build tree, not the source tree.
-    config.test_exec_root = os.path.join(os.path.dirname(config.dsc_binary), "..", "..", "tests", "lit-out")
+    # Keep lit's Output/ directories in the build tree, not the source tree; one exec root per
+    # ctest (its test_id) so that parallel lit runs never share .lit_test_times.txt.
+    test_id = lit_config.params.get("test_id", "all").replace("/", "_")
+    config.test_exec_root = os.path.join(os.path.dirname(config.dsc_binary), "..", "..", "tests",
+                                         "lit-out", test_id)
     config.substitutions.append(("%dsc", config.dsc_binary))
     config.substitutions.append(("FileCheck", config.filecheck))
     # split-file (LLVM) puts several small inputs in one test file, e.g. one per error case.
