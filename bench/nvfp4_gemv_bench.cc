@@ -172,7 +172,8 @@ BENCHMARK(BM_ReadBandwidth)->Arg(1)->Arg(2)->Iterations(1);
 
 // The NVFP4 GEMV of `shape` with m activation rows; rows_per_iteration 0 and prefetch -1 are
 // the emitter's defaults.
-codegen::LinearKernelSpec GemvSpec(Shape shape, int64_t m, int64_t rows_per_iteration, int64_t prefetch) {
+codegen::LinearKernelSpec GemvSpec(Shape shape, int64_t m, int64_t rows_per_iteration, int64_t prefetch,
+                                   int64_t x_block_bytes = 0) {
   codegen::LinearKernelSpec spec;
   spec.kind = codegen::LinearKernelKind::kNvfp4Gemv;
   spec.m = m;
@@ -180,6 +181,7 @@ codegen::LinearKernelSpec GemvSpec(Shape shape, int64_t m, int64_t rows_per_iter
   spec.k = shape.k;
   spec.rows_per_iteration = static_cast<int>(rows_per_iteration);
   spec.prefetch_distance = static_cast<int>(prefetch);
+  spec.x_block_bytes = static_cast<int>(x_block_bytes);
   return spec;
 }
 
@@ -232,6 +234,11 @@ void GemvArgs(benchmark::internal::Benchmark* b) {
     }
   }
   for (int threads : {1, 2}) b->Args({6, threads, 1, 0, -1});
+  for (int shape = 0; shape < 4; ++shape) {
+    for (int threads : {1, 2}) {
+      for (int lead : {4096, 8192, 16384}) b->Args({shape, threads, 1, 0, lead});
+    }
+  }
 }
 void BM_Nvfp4Gemv(benchmark::State& state) { TimeNvfp4Gemv(state, false); }
 BENCHMARK(BM_Nvfp4Gemv)->Apply(GemvArgs)->UseRealTime()->MinTime(1.0);
@@ -242,16 +249,19 @@ void BM_Nvfp4GemvBf16Act(benchmark::State& state) { TimeNvfp4Gemv(state, true); 
 BENCHMARK(BM_Nvfp4GemvBf16Act)
     ->ArgsProduct({{0, 1, 2, 3}, {1, 2}, {1}, {0}, {-1}})
     ->ArgsProduct({{0}, {1, 2}, {4}, {0}, {-1}})
+    ->ArgsProduct({{0, 1, 2, 3}, {1, 2}, {1}, {0}, {4096, 8192, 16384}})
     ->UseRealTime()
     ->MinTime(1.0);
 
 // The same kernel on L2-resident weights (one copy, the first rows up to ~1 MiB), called on
 // this thread and timed by CPU time: the decode's compute ceiling in weight bytes/s, which
 // must sit well above the per-core DRAM bandwidth for the streaming benchmark to reach it.
-// args: shape, m, rows_per_iteration, prefetch.
-void BM_Nvfp4GemvHot(benchmark::State& state) {
+// args: shape, m, rows_per_iteration, prefetch, x_block_bytes.
+void TimeNvfp4GemvHot(benchmark::State& state, bool bf16_activations) {
   const Shape shape = kShapes[state.range(0)];
-  const codegen::LinearKernelSpec spec = GemvSpec(shape, state.range(1), state.range(2), state.range(3));
+  codegen::LinearKernelSpec spec =
+      GemvSpec(shape, state.range(1), state.range(2), state.range(3), state.range(4));
+  spec.bf16_activations = bf16_activations;
   const dsc_linear_kernel& kernel = Kernel(spec);
   Nvfp4Copies weights(shape, 0);
   const int64_t rows = std::min<int64_t>(shape.n, (int64_t{1} << 20) / (shape.k / 2) / 16 * 16);
@@ -278,11 +288,19 @@ void BM_Nvfp4GemvHot(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(rows) * state.iterations() / 1e9,
                          benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
+void BM_Nvfp4GemvHot(benchmark::State& state) { TimeNvfp4GemvHot(state, false); }
+void BM_Nvfp4GemvBf16ActHot(benchmark::State& state) { TimeNvfp4GemvHot(state, true); }
+// The last arg sweeps the k blocks of m > 1 (x' bytes per block, 0 = default).
 BENCHMARK(BM_Nvfp4GemvHot)
-    ->ArgsProduct({{0, 1, 2, 3}, {1}, {0}, {-1}})
-    ->ArgsProduct({{0}, {2, 4, 8}, {0}, {-1}})
-    ->ArgsProduct({{0}, {1}, {1, 2, 3, 4}, {-1, 0}})
-    ->ArgsProduct({{0}, {4, 8}, {1, 2, 4}, {-1}});
+    ->ArgsProduct({{0, 1, 2, 3}, {1}, {0}, {-1}, {0}})
+    ->ArgsProduct({{0}, {2, 4, 8}, {0}, {-1}, {0}})
+    ->ArgsProduct({{0}, {1}, {1, 2, 3, 4}, {-1, 0}, {0}})
+    ->ArgsProduct({{0}, {4, 8}, {1, 2, 4}, {-1}, {0}})
+    ->ArgsProduct({{1, 4, 5}, {1, 2, 4}, {0}, {-1}, {0}})
+    ->ArgsProduct({{0, 1}, {2, 4, 8}, {0}, {-1}, {8192, 12288, 16384, 24576, 32768}});
+BENCHMARK(BM_Nvfp4GemvBf16ActHot)
+    ->ArgsProduct({{0, 1, 2, 3, 4, 5}, {1, 2, 4}, {0}, {-1}, {0}})
+    ->ArgsProduct({{0, 1}, {2, 4, 8}, {0}, {-1}, {8192, 12288, 16384, 24576, 32768, 65536}});
 
 // The timed loop of a GEMV over `copies` weight copies `stride` bytes apart in `buffer` (each
 // copy's scales `scale_offset` bytes into it; 0: no scales), consecutive calls on consecutive

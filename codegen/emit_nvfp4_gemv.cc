@@ -15,15 +15,13 @@
 // and the per-tensor scale (times kE4m3Unscale) is applied once per output. This equals
 // FP32-REF up to summation order (formats.md §9, "Exact float path").
 //
-// k blocks (m > 1): see block_chunks below.
-//
 // Rows: the caller's row range is walked `rows_per_iteration` rows at a time so that several
-// independent FMA chains are in flight and the x' loads are shared between rows. Software
-// prefetch runs a fixed distance ahead in consumption order (the same offset a few row groups
-// later).
+// independent FMA chains are in flight and the x' loads are shared between rows; k blocks for
+// m > 1 and the software prefetch are gemv_walk.h's.
 #include <algorithm>
 #include <vector>
 
+#include "codegen/gemv_walk.h"
 #include "codegen/linear_emitters.h"
 #include "llvm/IR/Intrinsics.h"
 
@@ -33,33 +31,13 @@ dsc_kernel_info EmitNvfp4Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
   const int v = kb.lanes();
   const int64_t m = spec.m, k = spec.k;
   const int64_t chunk_bytes = 4 * v, chunk_cols = 8 * v, blocks_per_chunk = v / 2;
-  const int64_t full_chunks = k / chunk_cols;
   const int tail_blocks = static_cast<int>((k % chunk_cols) / 16);
-  const int64_t chunks = full_chunks + (tail_blocks > 0 ? 1 : 0);
   const int rows = spec.rows_per_iteration > 0 ? spec.rows_per_iteration : (m <= 2 ? 2 : 1);
-  // k blocks: every row reads all of x' (m·k floats); once that outgrows L1 (m >= 2 at
-  // k = 7168) the x' loads come from L2 and cost more than the FMAs. So for m > 1 the rows
-  // are walked once per block of `block_chunks` chunks whose x' (<= kXBlockBytes) stays in
-  // L1, and each block adds its partial dot products to y. m = 1 never blocks: two rows share
-  // each x' load, so x' from L2 keeps up, while walking the rows once per block reads each row
-  // in pieces far apart in time (MLA's wo, 7168 x 16384: 0.62 -> 0.73 of the read bandwidth
-  // with 2 threads, 0.66 -> 0.79 with 1, `nvfp4_gemv_bench --benchmark_filter=BM_Nvfp4Gemv/6/`).
-  constexpr int64_t kXBlockBytes = 32 * 1024;  // of the 48 KiB L1d; measured best of 8..32 KiB
-  const int64_t block_chunks =
-      m == 1 ? chunks : std::max<int64_t>(2, kXBlockBytes / (m * chunk_cols * 4) / 2 * 2);
-  // Blocks before the last one are all full chunks followed by more of the row; the last
-  // block (>= 1 chunk) has the row's end and its tail.
-  const int64_t mid_blocks = chunks > block_chunks ? (chunks - 1) / block_chunks : 0;
-  const int64_t last_begin = mid_blocks * block_chunks;
   // Hardware prefetchers alone leave the core waiting on DRAM with this much arithmetic per
   // line (0.4 of the read bandwidth without software prefetch, 0.9+ with it, 1 thread).
-  const int64_t lead = spec.prefetch_distance >= 0 ? spec.prefetch_distance : 4096;
-  // Prefetch the same offset `groups_ahead` row groups later: a fixed lead in consumption
-  // order whatever the row length (a plain +bytes offset lands in rows consumed at very
-  // different times when rows are shorter than the lead).
-  const int64_t group_bytes = rows * (mid_blocks > 0 ? block_chunks * chunk_bytes : k / 2);
-  const int64_t groups_ahead = std::max<int64_t>(1, (lead + group_bytes - 1) / group_bytes);
-  const int64_t prefetch = lead > 0 ? groups_ahead * rows * (k / 2) : 0;
+  const GemvWalk walk = PlanGemvWalk(spec, chunk_cols, 4, rows, /*default_lead=*/4096);
+  const int64_t full_chunks = walk.full_chunks, chunks = walk.chunks;
+  const int64_t prefetch = walk.prefetch;
 
   KernelBuilder::LinearArgs a;
   kb.BeginLinearFunction(spec.Name(), &a);
@@ -91,9 +69,7 @@ dsc_kernel_info EmitNvfp4Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
   llvm::Value* out_scale =
       ir.CreateFMul(a.global_scale, llvm::ConstantFP::get(kb.F32(), kE4m3Unscale));
 
-  // Rows r..r+count-1 over chunks [c_begin, c_begin + block_chunks), or with c_begin null the
-  // last block, last_begin to the end of the row. `first` null: y = the sum; else y = the sum
-  // + (first ? 0 : y).
+  // Rows r..r+count-1 over one k block (EmitGemvWalk).
   auto row_group = [&](llvm::Value* r, int count, llvm::Value* c_begin, llvm::Value* first) {
     std::vector<std::vector<llvm::AllocaInst*>> acc(count, std::vector<llvm::AllocaInst*>(m));
     for (int i = 0; i < count; ++i) {
@@ -161,44 +137,21 @@ dsc_kernel_info EmitNvfp4Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
     // the last row may end at the end of a mapping).
     const int full_blocks = static_cast<int>(blocks_per_chunk);
     if (c_begin != nullptr) {
-      kb.For(c_begin, ir.CreateAdd(c_begin, kb.Int(block_chunks)), 2, "chunk",
+      kb.For(c_begin, ir.CreateAdd(c_begin, kb.Int(walk.block_chunks)), 2, "chunk",
              [&](llvm::Value* c) { chunk_body(c, 2, full_blocks, true); });
     } else {
       const int64_t paired = std::max<int64_t>(
-          last_begin, tail_blocks > 0 ? full_chunks / 2 * 2 : (full_chunks - 1) / 2 * 2);
-      kb.For(kb.Int(last_begin), kb.Int(paired), 2, "chunk",
+          walk.last_begin, tail_blocks > 0 ? full_chunks / 2 * 2 : (full_chunks - 1) / 2 * 2);
+      kb.For(kb.Int(walk.last_begin), kb.Int(paired), 2, "chunk",
              [&](llvm::Value* c) { chunk_body(c, 2, full_blocks, true); });
       if (full_chunks - paired > 0) {
         chunk_body(kb.Int(paired), static_cast<int>(full_chunks - paired), full_blocks, false);
       }
       if (tail_blocks > 0) chunk_body(kb.Int(full_chunks), 1, tail_blocks, false);
     }
-    for (int i = 0; i < count; ++i) {
-      for (int64_t j = 0; j < m; ++j) {
-        llvm::Value* y = ir.CreateFMul(kb.HorizontalSum(ir.CreateLoad(vf, acc[i][j])), out_scale);
-        llvm::Value* index =
-            ir.CreateAdd(ir.CreateMul(a.ldy, kb.Int(j)), ir.CreateAdd(r, kb.Int(i)));
-        llvm::Value* y_ptr = kb.Gep(kb.F32(), a.y, index);
-        if (first != nullptr) {
-          // Later blocks add to the earlier ones' sum (y is this call's own output range).
-          llvm::Value* old = ir.CreateLoad(kb.F32(), y_ptr);
-          y = ir.CreateFAdd(ir.CreateSelect(first, llvm::ConstantFP::get(kb.F32(), 0.0), old), y);
-        }
-        ir.CreateStore(y, y_ptr);
-      }
-    }
+    StoreRowSums(kb, a, r, acc, out_scale, first);
   };
-
-  auto all_rows = [&](llvm::Value* c_begin, llvm::Value* first) {
-    kb.ForRowGroups(a.row_begin, a.row_end, rows,
-                    [&](llvm::Value* r, int count) { row_group(r, count, c_begin, first); });
-  };
-  if (mid_blocks > 0) {
-    kb.For(kb.Int(0), kb.Int(mid_blocks), 1, "kblock", [&](llvm::Value* b) {
-      all_rows(ir.CreateMul(b, kb.Int(block_chunks)), ir.CreateICmpEQ(b, kb.Int(0)));
-    });
-  }
-  all_rows(nullptr, mid_blocks > 0 ? ir.getFalse() : nullptr);
+  EmitGemvWalk(kb, a, walk, rows, row_group);
   ir.CreateRetVoid();
 
   return GemvInfo(DSC_WEIGHT_NVFP4, spec, chunks * chunk_cols * 4);

@@ -4,7 +4,7 @@
 // Why: on CPUs that run a 512-bit instruction as two 256-bit halves (Zen 4), the float32 GEMV
 // is bound by its vector ports, not by memory: 8 vpermps + 9 FMAs + 4 shifts per 128 weights
 // (BENCHMARKS.md, Zen 4 section). Here a 128-weight chunk of one row takes 4 vpermw lookups of
-// 32 weights, 3 word shifts, 4 vdpbf16ps of 32 products and 1 scale FMA.
+// 32 weights, 2 word shifts, 4 vdpbf16ps of 32 products, 1 scale FMA and half a scale decode.
 //
 // Layout: the chunk's 64 code bytes viewed as 32 words; word w holds the nibbles of columns
 // 4w..4w+3, so z_q = e2m1_bf16((word >> 4q) & 0xF) (vpermw reads index bits [4:0], so its
@@ -14,13 +14,17 @@
 // applies. The activations are rounded to BF16 (nearest even) once per call into scratch in
 // the matching order: x'[c][q][2L + h] = bf16(x[128c + 8L + 4h + q]).
 //
+// Rows, k blocks for m > 1 and the software prefetch: gemv_walk.h, as in the float32 GEMV.
+//
 // Numerics: the E2M1 weights are exact in BF16 and a BF16 × BF16 product is exact in float32,
 // so the result is the float32 product of W with bf16(x), up to summation order; the error
 // against float32 activations is the rounding of x (relative 2^-9 per element).
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <vector>
 
+#include "codegen/gemv_walk.h"
 #include "codegen/linear_emitters.h"
 #include "llvm/IR/Intrinsics.h"
 #include "llvm/IR/IntrinsicsX86.h"
@@ -41,15 +45,14 @@ dsc_kernel_info EmitNvfp4GemvBf16Act(KernelBuilder& kb, const LinearKernelSpec& 
   llvm::IRBuilder<>& ir = kb.ir();
   const int64_t m = spec.m, k = spec.k;
   constexpr int64_t kChunkBytes = 64, kChunkCols = 128;
-  const int64_t full_chunks = k / kChunkCols;
   const int tail_blocks = static_cast<int>((k % kChunkCols) / 16);
-  const int64_t chunks = full_chunks + (tail_blocks > 0 ? 1 : 0);
   const int rows = spec.rows_per_iteration > 0 ? spec.rows_per_iteration : (m <= 2 ? 2 : 1);
-  // The same lead in consumption order as the float32 GEMV, into L2.
-  const int64_t lead = spec.prefetch_distance >= 0 ? spec.prefetch_distance : 4096;
-  const int64_t group_bytes = rows * (k / 2);
-  const int64_t groups_ahead = std::max<int64_t>(1, (lead + group_bytes - 1) / group_bytes);
-  const int64_t prefetch = lead > 0 ? groups_ahead * group_bytes : 0;
+  // Twice the float32 GEMV's lead in bytes: this kernel consumes a row about twice as fast, so
+  // the same lead in time (k = 2048 and 1536 rows: 0.62 -> 0.72 of the read bandwidth, 1 thread;
+  // the k = 7168 shapes already prefetched one 7 KiB row group ahead and do not change).
+  const GemvWalk walk = PlanGemvWalk(spec, kChunkCols, 2, rows, /*default_lead=*/8192);
+  const int64_t full_chunks = walk.full_chunks, chunks = walk.chunks;
+  const int64_t prefetch = walk.prefetch;
 
   KernelBuilder::LinearArgs a;
   kb.BeginLinearFunction(spec.Name(), &a);
@@ -89,58 +92,89 @@ dsc_kernel_info EmitNvfp4GemvBf16Act(KernelBuilder& kb, const LinearKernelSpec& 
     table[i] = llvm::ConstantInt::get(kb.I16(), Bf16Bits(numerics::DecodeE2m1(static_cast<uint8_t>(i & 15))));
   }
   llvm::Constant* e2m1_table = llvm::ConstantVector::get(table);
-  std::vector<int> duplicate(16);
-  for (int lane = 0; lane < 16; ++lane) duplicate[lane] = lane / 2;
   llvm::Value* out_scale =
       ir.CreateFMul(a.global_scale, llvm::ConstantFP::get(kb.F32(), kE4m3Unscale));
 
-  auto row_group = [&](llvm::Value* r, int count) {
+  // Rows r..r+count-1 over one k block (EmitGemvWalk).
+  auto row_group = [&](llvm::Value* r, int count, llvm::Value* c_begin, llvm::Value* first) {
     std::vector<std::vector<llvm::AllocaInst*>> acc(count, std::vector<llvm::AllocaInst*>(m));
     for (int i = 0; i < count; ++i) {
       for (int64_t j = 0; j < m; ++j) acc[i][j] = kb.Var(vf, kb.SplatF(16, 0.0f), "acc");
     }
-    auto chunk_body = [&](llvm::Value* c, int valid_blocks) {
+    // `span` (1 or 2) consecutive chunks from chunk c, the last with `valid_blocks` blocks; two
+    // chunks share one scale load and conversion. `offset_loads`: more of the row follows these
+    // chunks, so the codes loaded again one byte later have nibbles 2 and 3 of every word in
+    // bits 0..7 (a load port instead of the vector ALUs this kernel is bound by: one shift less).
+    auto chunk_body = [&](llvm::Value* c, int span, int valid_blocks, bool offset_loads) {
       const bool full = valid_blocks == 8;
       for (int i = 0; i < count; ++i) {
         llvm::Value* row = ir.CreateAdd(r, kb.Int(i));
         llvm::Value* s_ptr = kb.Gep(kb.I8(), a.w_scale,
                                     ir.CreateAdd(ir.CreateMul(row, kb.Int(k / 16)),
                                                  ir.CreateMul(c, kb.Int(8))));
-        llvm::Value* w_ptr = kb.Gep(kb.I8(), a.w,
-                                    ir.CreateAdd(ir.CreateMul(row, kb.Int(k / 2)),
-                                                 ir.CreateMul(c, kb.Int(kChunkBytes))));
         if (prefetch > 0 && full) {
           kb.Prefetch(kb.Gep(kb.I8(), s_ptr, kb.Int(prefetch / 8)), KernelBuilder::CacheLevel::kL2);
-          kb.Prefetch(kb.Gep(kb.I8(), w_ptr, kb.Int(prefetch)), KernelBuilder::CacheLevel::kL2);
         }
-        llvm::Value* scales = ir.CreateShuffleVector(
-            kb.DecodeE4m3(kb.LoadVec(kb.Vec(kb.I8(), 8), s_ptr, valid_blocks, 1)), duplicate);
-        llvm::Value* codes = ir.CreateBitCast(
-            kb.LoadVec(kb.Vec(kb.I8(), kChunkBytes), w_ptr, valid_blocks * 8, 1), vw);
-        std::vector<llvm::Value*> z(4);
-        for (int q = 0; q < 4; ++q) {
-          llvm::Value* index = q == 0 ? codes : ir.CreateLShr(codes, kb.SplatI(kb.I16(), 32, 4 * q));
-          z[q] = ir.CreateBitCast(
-              ir.CreateIntrinsic(llvm::Intrinsic::x86_avx512_permvar_hi_512, {}, {e2m1_table, index}),
-              dot_operand);
-        }
-        for (int64_t j = 0; j < m; ++j) {
-          llvm::Value* sum = kb.SplatF(16, 0.0f);
-          for (int q = 0; q < 4; ++q) {
-            llvm::Value* x_ptr = kb.Gep(kb.I16(), xs[j],
-                                        ir.CreateAdd(ir.CreateMul(c, kb.Int(kChunkCols)), kb.Int(32 * q)));
-            llvm::Value* xv = ir.CreateAlignedLoad(dot_operand, x_ptr, llvm::Align(64));
-            sum = ir.CreateCall(dot, {sum, z[q], xv});
+        llvm::Value* all_scales = kb.DecodeE4m3(
+            kb.LoadVec(kb.Vec(kb.I8(), 8 * span), s_ptr, 8 * (span - 1) + valid_blocks, 1));
+        for (int h = 0; h < span; ++h) {
+          const int valid = h + 1 < span ? 8 : valid_blocks;
+          llvm::Value* w_ptr = kb.Gep(kb.I8(), a.w,
+                                      ir.CreateAdd(ir.CreateMul(row, kb.Int(k / 2)),
+                                                   ir.CreateMul(ir.CreateAdd(c, kb.Int(h)),
+                                                                kb.Int(kChunkBytes))));
+          if (prefetch > 0 && full) {
+            kb.Prefetch(kb.Gep(kb.I8(), w_ptr, kb.Int(prefetch)), KernelBuilder::CacheLevel::kL2);
           }
-          ir.CreateStore(kb.FMulAdd(sum, scales, ir.CreateLoad(vf, acc[i][j])), acc[i][j]);
+          std::vector<int> duplicate(16);
+          for (int lane = 0; lane < 16; ++lane) duplicate[lane] = 8 * h + lane / 2;
+          llvm::Value* scales = ir.CreateShuffleVector(all_scales, duplicate, "scales");
+          llvm::Value* codes = ir.CreateBitCast(
+              kb.LoadVec(kb.Vec(kb.I8(), kChunkBytes), w_ptr, valid * 8, 1), vw);
+          llvm::Value* high = offset_loads ? ir.CreateAlignedLoad(vw, kb.Gep(kb.I8(), w_ptr, kb.Int(1)),
+                                                                  llvm::Align(1))
+                                           : ir.CreateLShr(codes, kb.SplatI(kb.I16(), 32, 8));
+          const std::array<llvm::Value*, 4> index = {
+              codes, ir.CreateLShr(codes, kb.SplatI(kb.I16(), 32, 4)), high,
+              ir.CreateLShr(high, kb.SplatI(kb.I16(), 32, 4))};
+          std::vector<llvm::Value*> z(4);
+          for (int q = 0; q < 4; ++q) {
+            z[q] = ir.CreateBitCast(ir.CreateIntrinsic(llvm::Intrinsic::x86_avx512_permvar_hi_512, {},
+                                                       {e2m1_table, index[q]}),
+                                    dot_operand);
+          }
+          llvm::Value* x_offset = ir.CreateMul(ir.CreateAdd(c, kb.Int(h)), kb.Int(kChunkCols));
+          for (int64_t j = 0; j < m; ++j) {
+            llvm::Value* sum = kb.SplatF(16, 0.0f);
+            for (int q = 0; q < 4; ++q) {
+              llvm::Value* x_ptr = kb.Gep(kb.I16(), xs[j], ir.CreateAdd(x_offset, kb.Int(32 * q)));
+              llvm::Value* xv = ir.CreateAlignedLoad(dot_operand, x_ptr, llvm::Align(64));
+              sum = ir.CreateCall(dot, {sum, z[q], xv});
+            }
+            ir.CreateStore(kb.FMulAdd(sum, scales, ir.CreateLoad(vf, acc[i][j])), acc[i][j]);
+          }
         }
       }
     };
-    kb.For(kb.Int(0), kb.Int(full_chunks), 1, "chunk", [&](llvm::Value* c) { chunk_body(c, 8); });
-    if (tail_blocks > 0) chunk_body(kb.Int(full_chunks), tail_blocks);
-    StoreRowSums(kb, a, r, acc, out_scale);
+    // Pairs of full chunks followed by more of the row take the offset loads; the last one or
+    // two full chunks and the masked tail shift instead (never read past the row: the last row
+    // may end at the end of a mapping). k blocks are an even number of chunks.
+    if (c_begin != nullptr) {
+      kb.For(c_begin, ir.CreateAdd(c_begin, kb.Int(walk.block_chunks)), 2, "chunk",
+             [&](llvm::Value* c) { chunk_body(c, 2, 8, true); });
+    } else {
+      const int64_t paired = std::max<int64_t>(
+          walk.last_begin, tail_blocks > 0 ? full_chunks / 2 * 2 : (full_chunks - 1) / 2 * 2);
+      kb.For(kb.Int(walk.last_begin), kb.Int(paired), 2, "chunk",
+             [&](llvm::Value* c) { chunk_body(c, 2, 8, true); });
+      if (full_chunks > paired) {
+        chunk_body(kb.Int(paired), static_cast<int>(full_chunks - paired), 8, false);
+      }
+      if (tail_blocks > 0) chunk_body(kb.Int(full_chunks), 1, tail_blocks, false);
+    }
+    StoreRowSums(kb, a, r, acc, out_scale, first);
   };
-  kb.ForRowGroups(a.row_begin, a.row_end, rows, row_group);
+  EmitGemvWalk(kb, a, walk, rows, row_group);
   ir.CreateRetVoid();
 
   return GemvInfo(DSC_WEIGHT_NVFP4, spec, chunks * kChunkCols * 2);

@@ -26,8 +26,11 @@ inline dsc_kernel_info GemvInfo(dsc_weight_format format, const LinearKernelSpec
 }
 
 // y[j, r + i] = Σ lanes of acc[i][j] · scale for the rows of one row group (GEMV epilogue).
+// With `first` (an i1, k blocks of gemv_walk.h), y = that + (first ? 0 : y): later blocks add
+// to the earlier ones' sum (y is the call's own output range).
 inline void StoreRowSums(KernelBuilder& kb, const KernelBuilder::LinearArgs& a, llvm::Value* r,
-                         const std::vector<std::vector<llvm::AllocaInst*>>& acc, llvm::Value* scale) {
+                         const std::vector<std::vector<llvm::AllocaInst*>>& acc, llvm::Value* scale,
+                         llvm::Value* first = nullptr) {
   llvm::IRBuilder<>& ir = kb.ir();
   for (size_t i = 0; i < acc.size(); ++i) {
     for (size_t j = 0; j < acc[i].size(); ++j) {
@@ -35,7 +38,12 @@ inline void StoreRowSums(KernelBuilder& kb, const KernelBuilder::LinearArgs& a, 
       llvm::Value* y = ir.CreateFMul(kb.HorizontalSum(sum), scale);
       llvm::Value* index = ir.CreateAdd(ir.CreateMul(a.ldy, kb.Int(static_cast<int64_t>(j))),
                                         ir.CreateAdd(r, kb.Int(static_cast<int64_t>(i))));
-      ir.CreateStore(y, kb.Gep(kb.F32(), a.y, index));
+      llvm::Value* y_ptr = kb.Gep(kb.F32(), a.y, index);
+      if (first != nullptr) {
+        llvm::Value* old = ir.CreateLoad(kb.F32(), y_ptr);
+        y = ir.CreateFAdd(ir.CreateSelect(first, llvm::ConstantFP::get(kb.F32(), 0.0), old), y);
+      }
+      ir.CreateStore(y, y_ptr);
     }
   }
 }

@@ -36,6 +36,7 @@ std::string LinearKernelSpec::Name() const {
   absl::StrAppend(&name, "_n", n, "_k", k);
   if (rows_per_iteration > 0) absl::StrAppend(&name, "_r", rows_per_iteration);
   if (prefetch_distance >= 0) absl::StrAppend(&name, "_p", prefetch_distance);
+  if (x_block_bytes > 0) absl::StrAppend(&name, "_xb", x_block_bytes);
   if (gemm_mr > 0) absl::StrAppend(&name, "_mr", gemm_mr);
   if (gemm_nr_vectors > 0) absl::StrAppend(&name, "_nv", gemm_nr_vectors);
   if (gemm_kc > 0) absl::StrAppend(&name, "_kc", gemm_kc);
@@ -58,6 +59,9 @@ absl::Status ValidateSpec(const LinearKernelSpec& spec) {
   }
   if (spec.rows_per_iteration < 0 || spec.rows_per_iteration > 8) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": rows_per_iteration must be 0..8"));
+  }
+  if (spec.x_block_bytes < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": x_block_bytes must be >= 0"));
   }
   if (spec.gemm_mr < 0 || spec.gemm_mr > 16 || spec.gemm_nr_vectors < 0 ||
       spec.gemm_nr_vectors > 8 || spec.gemm_kc < 0 || spec.gemm_kc % 128 != 0) {

@@ -153,6 +153,10 @@ TEST_P(LinearKernelsTest, Nvfp4GemmSmallTilesAndOddBlocking) {
   gemv.rows_per_iteration = 3;
   gemv.prefetch_distance = 0;
   CheckAll(LinearKernelKind::kNvfp4Gemv, {{200, 1040}}, {1, 3}, gemv);
+  // Tiny k blocks of the GEMV (m > 1): 2 chunks each, the last block ending in the k tail.
+  LinearKernelSpec k_blocks;
+  k_blocks.x_block_bytes = 1024;
+  CheckAll(LinearKernelKind::kNvfp4Gemv, {{130, 720}, {37, 1040}}, {2, 3}, k_blocks);
 }
 
 TEST_P(LinearKernelsTest, Nvfp4GemmDeepSeekDepth) {

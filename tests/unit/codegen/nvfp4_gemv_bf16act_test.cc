@@ -67,14 +67,20 @@ TEST(Nvfp4GemvBf16ActTest, MatchesTheReferenceOnBf16RoundedActivations) {
   }
   struct Shape {
     int64_t n, k;
+    int x_block_bytes = 0;  // 0: the default k blocks (m >= 3 at k = 7168)
   };
-  // Ragged: a k tail of 1..7 blocks, n not a multiple of the row group, k past one L1 of x'.
-  const std::vector<Shape> shapes = {{37, 48}, {5, 16}, {130, 176}, {64, 2064}, {203, 7168}};
+  // Ragged: a k tail of 1..7 blocks, n not a multiple of the row group, k past one L1 of x';
+  // tiny k blocks, the last one the tail alone (2064) or full chunks and the tail (720).
+  const std::vector<Shape> shapes = {{37, 48},         {5, 16},          {130, 176},
+                                     {64, 2064},       {203, 7168},      {64, 2064, 1024},
+                                     {130, 720, 1536}};
   uint32_t seed = 7;
   for (const Shape& shape : shapes) {
     const RandomWeights w = testing::RandomNvfp4(shape.n, shape.k, seed++);
     for (int64_t m : {1, 2, 3, 5, 8}) {
-      absl::StatusOr<dsc_linear_kernel> kernel = CompileLinearKernel(**jit, Bf16ActSpec(m, shape.n, shape.k));
+      LinearKernelSpec spec = Bf16ActSpec(m, shape.n, shape.k);
+      spec.x_block_bytes = shape.x_block_bytes;
+      absl::StatusOr<dsc_linear_kernel> kernel = CompileLinearKernel(**jit, spec);
       ASSERT_TRUE(kernel.ok()) << kernel.status();
       const int64_t ldx = shape.k + 3, ldy = shape.n + 5;
       std::vector<float> x = RandomActivations(m * ldx, seed++);
@@ -104,10 +110,10 @@ TEST(Nvfp4GemvBf16ActTest, MatchesTheReferenceOnBf16RoundedActivations) {
       }
       const double against_rounded = MaxRelativeError(w, rounded, m, ldx, y, ldy, 0, shape.n);
       const double against_f32 = MaxRelativeError(w, x, m, ldx, y, ldy, 0, shape.n);
-      EXPECT_LE(against_rounded, 1e-5) << "n " << shape.n << " k " << shape.k << " m " << m;
+      EXPECT_LE(against_rounded, 1e-5) << spec.Name();
       // The rounding of x shows (2^-9 relative per element at most), so this is not the
       // float32 kernel.
-      EXPECT_GT(against_f32, 1e-5) << "n " << shape.n << " k " << shape.k << " m " << m;
+      EXPECT_GT(against_f32, 1e-5) << spec.Name();
       EXPECT_LE(against_f32, 4e-3) << "n " << shape.n << " k " << shape.k << " m " << m;
       std::printf("n %4lld k %5lld m %lld: err vs bf16(x) %.2e, vs x %.2e\n",
                   static_cast<long long>(shape.n), static_cast<long long>(shape.k),

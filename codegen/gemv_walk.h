@@ -1,0 +1,53 @@
+// How a decode GEMV walks its weight rows: the k blocks that keep the activations in L1 when
+// m > 1, and the software-prefetch offset. Shared by the NVFP4 GEMVs (float32 and BF16
+// activations); internal to codegen/.
+#ifndef DSC_CODEGEN_GEMV_WALK_H_
+#define DSC_CODEGEN_GEMV_WALK_H_
+
+#include <cstdint>
+#include <functional>
+
+#include "codegen/kernel_builder.h"
+#include "codegen/linear_kernels.h"
+
+namespace dsc::codegen {
+
+// A row is `chunks` chunks of `chunk_cols` columns (the last one may be a masked tail).
+//
+// k blocks (m > 1): every row reads all of x' (m · k activations); once that outgrows L1 (m >= 2
+// at k = 7168) the x' loads come from L2 and cost more than the arithmetic. So for m > 1 the
+// rows are walked once per block of `block_chunks` chunks whose x' (<= spec.x_block_bytes,
+// default 32 KiB) stays in L1, and each block adds its partial dot products to y. m = 1 never
+// blocks: rows share each x' load in pairs, so x' from L2 keeps up,
+// while walking the rows once per block reads each row in pieces far apart in time (MLA's wo,
+// 7168 x 16384: 0.62 -> 0.73 of the read bandwidth with 2 threads, 0.66 -> 0.79 with 1,
+// `nvfp4_gemv_bench --benchmark_filter=BM_Nvfp4Gemv/6/`).
+struct GemvWalk {
+  int64_t chunks = 0;        // per row, the tail included
+  int64_t full_chunks = 0;   // per row, unmasked
+  int64_t block_chunks = 0;  // per k block (even); == chunks when k is not blocked
+  int64_t mid_blocks = 0;    // blocks before the last one: full chunks with more row after them
+  int64_t last_begin = 0;    // first chunk of the last block (which has the row's end)
+  // Software prefetch: bytes ahead of the weight byte being read, = a whole number of row
+  // groups, so the prefetched line is the same offset some row groups later: a fixed lead in
+  // consumption order whatever the row length. 0 = none.
+  int64_t prefetch = 0;
+};
+
+// x_bytes_per_column: bytes of x' per column and activation row (4 float32, 2 BF16);
+// rows: weight rows per row group; default_lead: prefetch bytes when spec leaves it at -1.
+GemvWalk PlanGemvWalk(const LinearKernelSpec& spec, int64_t chunk_cols, int64_t x_bytes_per_column,
+                      int rows, int64_t default_lead);
+
+// The k blocks, each over all row groups of the caller's row range:
+// row_group(r, count, c_begin, first) emits rows r..r+count-1 over chunks [c_begin, c_begin +
+// block_chunks), or with c_begin null the last block (last_begin to the row's end); `first` is
+// null when k is not blocked, else an i1 that is true in the first block (store y, not add).
+using GemvRowGroupEmitter =
+    std::function<void(llvm::Value* r, int count, llvm::Value* c_begin, llvm::Value* first)>;
+void EmitGemvWalk(KernelBuilder& kb, const KernelBuilder::LinearArgs& a, const GemvWalk& walk,
+                  int rows, const GemvRowGroupEmitter& row_group);
+
+}  // namespace dsc::codegen
+
+#endif  // DSC_CODEGEN_GEMV_WALK_H_
