@@ -300,6 +300,7 @@ BENCHMARK(BM_Nvfp4GemvHot)
     ->ArgsProduct({{0, 1}, {2, 4, 8}, {0}, {-1}, {8192, 12288, 16384, 24576, 32768}});
 BENCHMARK(BM_Nvfp4GemvBf16ActHot)
     ->ArgsProduct({{0, 1, 2, 3, 4, 5}, {1, 2, 4}, {0}, {-1}, {0}})
+    ->ArgsProduct({{4, 5}, {2, 4}, {0}, {0, 4096}, {0}})
     ->ArgsProduct({{0, 1}, {2, 4, 8}, {0}, {-1}, {8192, 12288, 16384, 24576, 32768, 65536}});
 
 // The timed loop of a GEMV over `copies` weight copies `stride` bytes apart in `buffer` (each
