@@ -33,6 +33,7 @@
 #include "numerics/scalar_formats.h"
 #include "oneapi/dnnl/dnnl.hpp"
 #include "runtime/cpu_kernels.h"
+#include "runtime/interp/nvfp4_transposed.h"
 #include "runtime/thread_pool.h"
 
 namespace dsc::bench {
@@ -303,6 +304,62 @@ BENCHMARK(BM_Nvfp4GemvBf16ActHot)
     ->ArgsProduct({{0, 1, 2, 3, 4, 5, 6}, {1, 2, 4}, {0}, {-1}, {0}})
     ->ArgsProduct({{4, 5}, {2, 4}, {0}, {0, 4096}, {0}})
     ->ArgsProduct({{0, 1}, {2, 4, 8}, {0}, {-1}, {8192, 12288, 16384, 24576, 32768, 65536}});
+
+// MLA decode's q̃ = W_UKᵀ q_nope at DeepSeek's shape (runtime/interp/nvfp4_transposed.cc): W_KVB
+// [128 heads · 256 rows, 512], each head's first 128 rows (W_UK) read transposed; one thread,
+// one copy (4.7 MB of it read, L3-resident). GB/s of W_UK codes and scales.
+void BM_MlaWukTransposed(benchmark::State& state) {
+  constexpr int64_t kHeads = 128, kDn = 128, kRank = 512;
+  Nvfp4Copies weights({kHeads * 2 * kDn, kRank}, 0);
+  std::vector<float> q = Activations(kHeads * kDn), out(kHeads * kRank);
+  for (auto _ : state) {
+    for (int64_t h = 0; h < kHeads; ++h) {
+      const int64_t first = h * 2 * kDn;
+      runtime::Nvfp4TransposedProduct(weights.codes(0) + first * (kRank / 2),
+                                      weights.scales(0) + first * (kRank / 16), 0.01f, kDn, kRank,
+                                      q.data() + h * kDn, out.data() + h * kRank);
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["GB/s"] = benchmark::Counter(
+      static_cast<double>(kHeads * kDn * (kRank / 2 + kRank / 16)) * state.iterations() / 1e9,
+      benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_MlaWukTransposed)->UseRealTime();
+
+// MLA decode's o = W_UV ō as eval_mla_fast.cc runs it: one GEMV call per head over that head's
+// 128 W_UV rows of W_KVB (k = 512), one thread, L3-resident. arg: BF16 activations (0/1).
+void BM_MlaWuvPerHead(benchmark::State& state) {
+  constexpr int64_t kHeads = 128, kDn = 128, kRank = 512;
+  codegen::LinearKernelSpec spec = GemvSpec({kHeads * 2 * kDn, kRank}, 1, 0, -1);
+  spec.bf16_activations = state.range(0) != 0;
+  const dsc_linear_kernel& kernel = Kernel(spec);
+  Nvfp4Copies weights({kHeads * 2 * kDn, kRank}, 0);
+  std::vector<float> x = Activations(kHeads * kRank), y(kHeads * 2 * kDn);
+  runtime::KernelScratch scratch(1);
+  dsc_linear_args args{};
+  args.y = y.data();
+  args.w = weights.codes(0);
+  args.w_scale = weights.scales(0);
+  args.w_global_scale = 0.01f;
+  args.m = 1;
+  args.ldx = kRank;
+  args.ldy = kHeads * 2 * kDn;
+  args.scratch = scratch.Get(0, dsc_kernel_scratch_bytes(&kernel.info, 1));
+  for (auto _ : state) {
+    for (int64_t h = 0; h < kHeads; ++h) {
+      args.x = x.data() + h * kRank;
+      args.row_begin = h * 2 * kDn + kDn;
+      args.row_end = args.row_begin + kDn;
+      kernel.fn(&args);
+    }
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["GB/s"] = benchmark::Counter(
+      static_cast<double>(kHeads * kDn * (kRank / 2 + kRank / 16)) * state.iterations() / 1e9,
+      benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_MlaWuvPerHead)->Arg(0)->Arg(1)->UseRealTime();
 
 // The timed loop of a GEMV over `copies` weight copies `stride` bytes apart in `buffer` (each
 // copy's scales `scale_offset` bytes into it; 0: no scales), consecutive calls on consecutive
