@@ -18,14 +18,14 @@ namespace dsc::codegen {
 // at k = 7168) the x' loads come from L2 and cost more than the arithmetic. So for m > 1 the
 // rows are walked once per block of `block_chunks` chunks whose x' (<= spec.x_block_bytes,
 // default 32 KiB) stays in L1, and each block adds its partial dot products to y. m = 1 never
-// blocks: rows share each x' load in pairs, so x' from L2 keeps up,
-// while walking the rows once per block reads each row in pieces far apart in time (MLA's wo,
-// 7168 x 16384: 0.62 -> 0.73 of the read bandwidth with 2 threads, 0.66 -> 0.79 with 1,
-// `nvfp4_gemv_bench --benchmark_filter=BM_Nvfp4Gemv/6/`).
+// blocks: rows share each x' load in pairs, so x' from L2 keeps up, while walking the rows once
+// per block reads each row in pieces far apart in time (MLA's wo, 7168 x 16384: 0.62 -> 0.73 of
+// the read bandwidth with 2 threads, 0.66 -> 0.79 with 1, `nvfp4_gemv_bench
+// --benchmark_filter=BM_Nvfp4Gemv/6/`).
 struct GemvWalk {
   int64_t chunks = 0;        // per row, the tail included
   int64_t full_chunks = 0;   // per row, unmasked
-  int64_t block_chunks = 0;  // per k block (even); == chunks when k is not blocked
+  int64_t block_chunks = 0;  // per k block, even when k is blocked; == chunks when m = 1
   int64_t mid_blocks = 0;    // blocks before the last one: full chunks with more row after them
   int64_t last_begin = 0;    // first chunk of the last block (which has the row's end)
   // Software prefetch: bytes ahead of the weight byte being read, = a whole number of row
