@@ -31,12 +31,11 @@ dsc_kernel_info EmitNvfp4Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
   const int v = kb.lanes();
   const int64_t m = spec.m, k = spec.k;
   const int64_t chunk_bytes = 4 * v, chunk_cols = 8 * v, blocks_per_chunk = v / 2;
-  const int tail_blocks = static_cast<int>((k % chunk_cols) / 16);
-  const int rows = spec.rows_per_iteration > 0 ? spec.rows_per_iteration : (m <= 2 ? 2 : 1);
   // Hardware prefetchers alone leave the core waiting on DRAM with this much arithmetic per
   // line (0.4 of the read bandwidth without software prefetch, 0.9+ with it, 1 thread).
-  const GemvWalk walk = PlanGemvWalk(spec, chunk_cols, 4, rows, /*default_lead=*/4096);
+  const GemvWalk walk = PlanGemvWalk(spec, chunk_cols, 4, /*default_lead=*/4096);
   const int64_t full_chunks = walk.full_chunks, chunks = walk.chunks;
+  const int tail_blocks = walk.tail_blocks;
   const int64_t prefetch = walk.prefetch;
 
   KernelBuilder::LinearArgs a;
@@ -132,26 +131,10 @@ dsc_kernel_info EmitNvfp4Gemv(KernelBuilder& kb, const LinearKernelSpec& spec) {
         }
       }
     };
-    // Pairs of full chunks that are followed by more of the row take the offset loads; the
-    // last one or two full chunks and the masked tail shift instead (never read past the row:
-    // the last row may end at the end of a mapping).
-    const int full_blocks = static_cast<int>(blocks_per_chunk);
-    if (c_begin != nullptr) {
-      kb.For(c_begin, ir.CreateAdd(c_begin, kb.Int(walk.block_chunks)), 2, "chunk",
-             [&](llvm::Value* c) { chunk_body(c, 2, full_blocks, true); });
-    } else {
-      const int64_t paired = std::max<int64_t>(
-          walk.last_begin, tail_blocks > 0 ? full_chunks / 2 * 2 : (full_chunks - 1) / 2 * 2);
-      kb.For(kb.Int(walk.last_begin), kb.Int(paired), 2, "chunk",
-             [&](llvm::Value* c) { chunk_body(c, 2, full_blocks, true); });
-      if (full_chunks - paired > 0) {
-        chunk_body(kb.Int(paired), static_cast<int>(full_chunks - paired), full_blocks, false);
-      }
-      if (tail_blocks > 0) chunk_body(kb.Int(full_chunks), 1, tail_blocks, false);
-    }
+    EmitGemvBlockChunks(kb, walk, c_begin, chunk_body);
     StoreRowSums(kb, a, r, acc, out_scale, first);
   };
-  EmitGemvWalk(kb, a, walk, rows, row_group);
+  EmitGemvWalk(kb, a, walk, row_group);
   ir.CreateRetVoid();
 
   return GemvInfo(DSC_WEIGHT_NVFP4, spec, chunks * chunk_cols * 4);

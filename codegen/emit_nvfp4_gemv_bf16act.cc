@@ -45,13 +45,12 @@ dsc_kernel_info EmitNvfp4GemvBf16Act(KernelBuilder& kb, const LinearKernelSpec& 
   llvm::IRBuilder<>& ir = kb.ir();
   const int64_t m = spec.m, k = spec.k;
   constexpr int64_t kChunkBytes = 64, kChunkCols = 128;
-  const int tail_blocks = static_cast<int>((k % kChunkCols) / 16);
-  const int rows = spec.rows_per_iteration > 0 ? spec.rows_per_iteration : (m <= 2 ? 2 : 1);
   // Twice the float32 GEMV's lead in bytes: this kernel consumes a row about twice as fast, so
   // the same lead in time (k = 2048 and 1536 rows: 0.62 -> 0.72 of the read bandwidth, 1 thread;
   // the k = 7168 shapes already prefetched one 7 KiB row group ahead and do not change).
-  const GemvWalk walk = PlanGemvWalk(spec, kChunkCols, 2, rows, /*default_lead=*/8192);
+  const GemvWalk walk = PlanGemvWalk(spec, kChunkCols, 2, /*default_lead=*/8192);
   const int64_t full_chunks = walk.full_chunks, chunks = walk.chunks;
+  const int tail_blocks = walk.tail_blocks;
   const int64_t prefetch = walk.prefetch;
 
   KernelBuilder::LinearArgs a;
@@ -156,25 +155,10 @@ dsc_kernel_info EmitNvfp4GemvBf16Act(KernelBuilder& kb, const LinearKernelSpec& 
         }
       }
     };
-    // Pairs of full chunks followed by more of the row take the offset loads; the last one or
-    // two full chunks and the masked tail shift instead (never read past the row: the last row
-    // may end at the end of a mapping). k blocks are an even number of chunks.
-    if (c_begin != nullptr) {
-      kb.For(c_begin, ir.CreateAdd(c_begin, kb.Int(walk.block_chunks)), 2, "chunk",
-             [&](llvm::Value* c) { chunk_body(c, 2, 8, true); });
-    } else {
-      const int64_t paired = std::max<int64_t>(
-          walk.last_begin, tail_blocks > 0 ? full_chunks / 2 * 2 : (full_chunks - 1) / 2 * 2);
-      kb.For(kb.Int(walk.last_begin), kb.Int(paired), 2, "chunk",
-             [&](llvm::Value* c) { chunk_body(c, 2, 8, true); });
-      if (full_chunks > paired) {
-        chunk_body(kb.Int(paired), static_cast<int>(full_chunks - paired), 8, false);
-      }
-      if (tail_blocks > 0) chunk_body(kb.Int(full_chunks), 1, tail_blocks, false);
-    }
+    EmitGemvBlockChunks(kb, walk, c_begin, chunk_body);
     StoreRowSums(kb, a, r, acc, out_scale, first);
   };
-  EmitGemvWalk(kb, a, walk, rows, row_group);
+  EmitGemvWalk(kb, a, walk, row_group);
   ir.CreateRetVoid();
 
   return GemvInfo(DSC_WEIGHT_NVFP4, spec, chunks * kChunkCols * 2);

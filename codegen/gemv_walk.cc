@@ -14,10 +14,14 @@ constexpr int64_t kDefaultXBlockBytes = 32 * 1024;
 }  // namespace
 
 GemvWalk PlanGemvWalk(const LinearKernelSpec& spec, int64_t chunk_cols, int64_t x_bytes_per_column,
-                      int rows, int64_t default_lead) {
+                      int64_t default_lead) {
   const int64_t k = spec.k, chunk_bytes = chunk_cols / 2;
   GemvWalk w;
+  w.rows = spec.rows_per_iteration > 0 ? spec.rows_per_iteration : (spec.m <= 2 ? 2 : 1);
+  const int rows = w.rows;
   w.full_chunks = k / chunk_cols;
+  w.tail_blocks = static_cast<int>((k % chunk_cols) / 16);
+  w.full_blocks = static_cast<int>(chunk_cols / 16);
   w.chunks = w.full_chunks + (k % chunk_cols != 0 ? 1 : 0);
   const int64_t x_block = spec.x_block_bytes > 0 ? spec.x_block_bytes : kDefaultXBlockBytes;
   w.block_chunks = spec.m == 1 ? w.chunks
@@ -33,10 +37,10 @@ GemvWalk PlanGemvWalk(const LinearKernelSpec& spec, int64_t chunk_cols, int64_t 
 }
 
 void EmitGemvWalk(KernelBuilder& kb, const KernelBuilder::LinearArgs& a, const GemvWalk& walk,
-                  int rows, const GemvRowGroupEmitter& row_group) {
+                  const GemvRowGroupEmitter& row_group) {
   llvm::IRBuilder<>& ir = kb.ir();
   auto all_rows = [&](llvm::Value* c_begin, llvm::Value* first) {
-    kb.ForRowGroups(a.row_begin, a.row_end, rows,
+    kb.ForRowGroups(a.row_begin, a.row_end, walk.rows,
                     [&](llvm::Value* r, int count) { row_group(r, count, c_begin, first); });
   };
   if (walk.mid_blocks > 0) {
@@ -45,6 +49,22 @@ void EmitGemvWalk(KernelBuilder& kb, const KernelBuilder::LinearArgs& a, const G
     });
   }
   all_rows(nullptr, walk.mid_blocks > 0 ? ir.getFalse() : nullptr);
+}
+
+void EmitGemvBlockChunks(KernelBuilder& kb, const GemvWalk& walk, llvm::Value* c_begin,
+                         const GemvChunkEmitter& chunk_body) {
+  llvm::IRBuilder<>& ir = kb.ir();
+  auto pair = [&](llvm::Value* c) { chunk_body(c, 2, walk.full_blocks, true); };
+  if (c_begin != nullptr) {  // blocks before the last: an even number of full chunks
+    kb.For(c_begin, ir.CreateAdd(c_begin, kb.Int(walk.block_chunks)), 2, "chunk", pair);
+    return;
+  }
+  const int64_t full = walk.full_chunks;
+  const int64_t paired =
+      std::max<int64_t>(walk.last_begin, walk.tail_blocks > 0 ? full / 2 * 2 : (full - 1) / 2 * 2);
+  kb.For(kb.Int(walk.last_begin), kb.Int(paired), 2, "chunk", pair);
+  if (full > paired) chunk_body(kb.Int(paired), static_cast<int>(full - paired), walk.full_blocks, false);
+  if (walk.tail_blocks > 0) chunk_body(kb.Int(full), 1, walk.tail_blocks, false);
 }
 
 }  // namespace dsc::codegen

@@ -23,8 +23,13 @@ namespace dsc::codegen {
 // the read bandwidth with 2 threads, 0.66 -> 0.79 with 1, `nvfp4_gemv_bench
 // --benchmark_filter=BM_Nvfp4Gemv/6/`).
 struct GemvWalk {
+  // Weight rows per row group (spec.rows_per_iteration, default 2 for m <= 2, else 1): several
+  // independent accumulation chains in flight, and the x' loads shared between the rows.
+  int rows = 1;
   int64_t chunks = 0;        // per row, the tail included
   int64_t full_chunks = 0;   // per row, unmasked
+  int tail_blocks = 0;       // 16-column blocks of the masked last chunk (0: none)
+  int full_blocks = 0;       // 16-column blocks of a full chunk
   int64_t block_chunks = 0;  // per k block, even when k is blocked; == chunks when m = 1
   int64_t mid_blocks = 0;    // blocks before the last one: full chunks with more row after them
   int64_t last_begin = 0;    // first chunk of the last block (which has the row's end)
@@ -35,9 +40,9 @@ struct GemvWalk {
 };
 
 // x_bytes_per_column: bytes of x' per column and activation row (4 float32, 2 BF16);
-// rows: weight rows per row group; default_lead: prefetch bytes when spec leaves it at -1.
+// default_lead: prefetch bytes when spec leaves it at -1.
 GemvWalk PlanGemvWalk(const LinearKernelSpec& spec, int64_t chunk_cols, int64_t x_bytes_per_column,
-                      int rows, int64_t default_lead);
+                      int64_t default_lead);
 
 // The k blocks, each over all row groups of the caller's row range:
 // row_group(r, count, c_begin, first) emits rows r..r+count-1 over chunks [c_begin, c_begin +
@@ -46,7 +51,18 @@ GemvWalk PlanGemvWalk(const LinearKernelSpec& spec, int64_t chunk_cols, int64_t 
 using GemvRowGroupEmitter =
     std::function<void(llvm::Value* r, int count, llvm::Value* c_begin, llvm::Value* first)>;
 void EmitGemvWalk(KernelBuilder& kb, const KernelBuilder::LinearArgs& a, const GemvWalk& walk,
-                  int rows, const GemvRowGroupEmitter& row_group);
+                  const GemvRowGroupEmitter& row_group);
+
+// The chunks of one k block (c_begin as in GemvRowGroupEmitter):
+// chunk_body(c, span, valid_blocks, offset_loads) emits `span` (1 or 2) consecutive chunks from
+// chunk c, the last with `valid_blocks` blocks. Pairs of full chunks followed by more of the row
+// get offset_loads (the kernel may load its codes again a few bytes later instead of shifting);
+// the row's last one or two full chunks and the masked tail do not, so no load reads past the
+// row (the last row may end at the end of a mapping).
+using GemvChunkEmitter =
+    std::function<void(llvm::Value* c, int span, int valid_blocks, bool offset_loads)>;
+void EmitGemvBlockChunks(KernelBuilder& kb, const GemvWalk& walk, llvm::Value* c_begin,
+                         const GemvChunkEmitter& chunk_body);
 
 }  // namespace dsc::codegen
 
