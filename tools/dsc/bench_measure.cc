@@ -149,6 +149,7 @@ absl::StatusOr<BenchResult> MeasureBench(const ModelFlags& flags, const BenchCon
 
   RunTimes timed = *profiled;
   if (config.timed_run) {
+    if (!config.bandwidth_first) result.bandwidth_before = MeasureBandwidthInChild(bw);
     absl::StatusOr<RunTimes> t = Generate(runner, prompt, config.gen, nullptr);
     if (!t.ok()) return t.status();
     timed = *t;

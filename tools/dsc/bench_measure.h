@@ -45,6 +45,20 @@ struct BenchResult {
   double prefill_profiled_s = 0;
   int64_t peak_rss_bytes = 0;    // before the bandwidth buffer is allocated
   runtime::MemoryBandwidth bandwidth;
+  // A second pass right before the timed run (not with bandwidth_first: the projection's model
+  // and buffer need not fit together). On a shared host the read bandwidth can change by 1.6x
+  // within seconds (BENCHMARKS.md); the two passes bracket the timed decode, and when they
+  // disagree the fraction describes neither state.
+  runtime::MemoryBandwidth bandwidth_before;
+  // after / before: 1 on a quiet machine; 0 when there is no second pass.
+  double bandwidth_drift() const {
+    return bandwidth_before.best() > 0 ? bandwidth.best() / bandwidth_before.best() : 0;
+  }
+  bool bandwidth_unsteady() const {
+    const double d = bandwidth_drift();
+    return d > 0 && (d < 1 / kSteadyBandwidth || d > kSteadyBandwidth);
+  }
+  static constexpr double kSteadyBandwidth = 1.15;
   std::vector<int32_t> generated;
   std::unique_ptr<Engine> engine;               // kept: the profile's events point into its IR
   std::unique_ptr<runtime::Profiler> profiler;  // phases "prefill" and "decode" (one per step)

@@ -88,6 +88,9 @@ nlohmann::json ResultJson(const BenchResult& r, const ModelFlags& flags) {
       {"bandwidth_plain_bytes_s", r.bandwidth.plain_bytes_s},
       {"bandwidth_prefetched_bytes_s", r.bandwidth.prefetched_bytes_s},
       {"bandwidth_buffer_bytes", r.bandwidth.buffer_bytes},
+      {"bandwidth_before_bytes_s", r.bandwidth_before.best()},
+      {"bandwidth_drift", r.bandwidth_drift()},
+      {"bandwidth_unsteady", r.bandwidth_unsteady()},
       {"decode_roofline_fraction", r.roofline_fraction()},
       {"decode_profiled_s_per_token", r.gen > 0 ? r.decode_profiled_s / r.gen : 0},
       {"generated", r.generated},
@@ -112,6 +115,10 @@ std::string ResultTable(const BenchResult& r, const ModelFlags& flags) {
                                         r.bandwidth.best() / 1e9, r.bandwidth.plain_bytes_s / 1e9,
                                         r.bandwidth.prefetched_bytes_s / 1e9, r.bandwidth.threads,
                                         r.bandwidth.buffer_bytes / 1073741824.0));
+  if (r.bandwidth_before.best() > 0) {
+    row("  before the timed run", absl::StrFormat("%.2f GB/s (after / before %.2f%s)", r.bandwidth_before.best() / 1e9,
+                                                  r.bandwidth_drift(), r.bandwidth_unsteady() ? ": UNSTEADY" : ""));
+  }
   row("decode roofline fraction", absl::StrFormat("%.3f", r.roofline_fraction()));
   row("peak RSS", absl::StrFormat("%.1f MiB", r.peak_rss_bytes / 1048576.0));
   return out;
@@ -123,7 +130,9 @@ int RunBench(const Args& args) {
   ArgParser parser("dsc bench", "[-m DIR | --artifact DIR] [--prompt N] [--gen N] [--json] [options]",
                    "Prefill and decode tokens/s, TTFT, load/compile time, peak RSS, and the decode roofline\n"
                    "fraction: bytes of weights, scales and caches one decode step reads / the read bandwidth\n"
-                   "measured in the same run at the same thread count / the measured time per token.");
+                   "measured in the same run at the same thread count / the measured time per token.\n"
+                   "The bandwidth is measured right before and right after the timed decode; when the two\n"
+                   "differ by more than 15% (a shared host) a warning says the fraction is unreliable.");
   ModelFlags model;
   int64_t prompt = 128, gen = 32, bandwidth_mib = 2048;
   bool json = false, breakdown = false, projection = false, baselines = false;
@@ -183,6 +192,12 @@ int RunBench(const Args& args) {
     if (!b.ok()) return ReportError("bench", b.status());
     out["baselines"] = BaselinesJson(*b);
     text += "\n" + BaselinesTable(*b);
+  }
+  if (r->bandwidth_unsteady()) {
+    std::cerr << absl::StrFormat(
+        "dsc bench: warning: the read bandwidth changed during the run (%.2f GB/s before the timed "
+        "decode, %.2f after): the host is shared and the roofline fraction describes neither; run again\n",
+        r->bandwidth_before.best() / 1e9, r->bandwidth.best() / 1e9);
   }
   if (json) {
     std::cout << out.dump() << "\n";

@@ -59,6 +59,12 @@ TEST(BenchCliTest, JsonHasEveryKeyAndIndependentByteCount) {
   EXPECT_GE(j["compile_s"].get<double>(), 0);
   EXPECT_GT(j["peak_rss_bytes"].get<double>(), 1e6);
   EXPECT_GT(j["bandwidth_bytes_s"].get<double>(), 1e8);
+  // The second pass, right before the timed decode, and their ratio.
+  EXPECT_GT(j["bandwidth_before_bytes_s"].get<double>(), 1e8);
+  EXPECT_DOUBLE_EQ(j["bandwidth_drift"].get<double>(),
+                   j["bandwidth_bytes_s"].get<double>() / j["bandwidth_before_bytes_s"].get<double>());
+  const double drift = j["bandwidth_drift"].get<double>();
+  EXPECT_EQ(j["bandwidth_unsteady"].get<bool>(), drift < 1 / 1.15 || drift > 1.15);
   EXPECT_GT(j["decode_roofline_fraction"].get<double>(), 0);
   EXPECT_EQ(j["threads"].get<int>(), 1);
   EXPECT_EQ(j["generated"].size(), 5u);  // the prefill's token + 4 decode steps
