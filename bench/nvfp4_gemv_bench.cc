@@ -420,18 +420,25 @@ void BM_Fp8Gemv(benchmark::State& state) {
 BENCHMARK(BM_Fp8Gemv)->ArgsProduct({{0, 1}, {1, 2}})->UseRealTime()->MinTime(1.0);
 
 // BF16 GEMV (lm_head, router, indexer weights_proj): 2 bytes per weight, read in place.
-// args: shape (0: small's lm_head 32768 x 2048; 1: 16384 x 7168, a slice of the full lm_head),
-// threads.
-void BM_Bf16Gemv(benchmark::State& state) {
-  constexpr Shape kBf16Shapes[] = {{32768, 2048}, {16384, 7168}};
-  const Shape shape = kBf16Shapes[state.range(0)];
-  const int threads = static_cast<int>(state.range(1));
+// Shapes: 0: small's lm_head 32768 x 2048; 1: 16384 x 7168, a slice of the full lm_head.
+constexpr Shape kBf16Shapes[] = {{32768, 2048}, {16384, 7168}};
+
+codegen::LinearKernelSpec Bf16GemvSpec(Shape shape, int64_t rows_per_iteration, int64_t prefetch) {
   codegen::LinearKernelSpec spec;
   spec.kind = codegen::LinearKernelKind::kBf16Gemv;
   spec.m = 1;
   spec.n = shape.n;
   spec.k = shape.k;
-  const dsc_linear_kernel& kernel = Kernel(spec);
+  spec.rows_per_iteration = static_cast<int>(rows_per_iteration);
+  spec.prefetch_distance = static_cast<int>(prefetch);
+  return spec;
+}
+
+// args: shape, threads, rows_per_iteration (0 = default), prefetch (-1 = default).
+void BM_Bf16Gemv(benchmark::State& state) {
+  const Shape shape = kBf16Shapes[state.range(0)];
+  const int threads = static_cast<int>(state.range(1));
+  const dsc_linear_kernel& kernel = Kernel(Bf16GemvSpec(shape, state.range(2), state.range(3)));
   const size_t bytes = static_cast<size_t>(shape.n * shape.k) * 2;
   const size_t stride = (bytes + 4095) / 4096 * 4096;
   const size_t copies = std::max<size_t>(2, (kWorkingSet + stride - 1) / stride);
@@ -445,7 +452,39 @@ void BM_Bf16Gemv(benchmark::State& state) {
   TimeGemvOverCopies(state, kernel, shape, threads, buffer, stride, copies, 0,
                      static_cast<double>(bytes));
 }
-BENCHMARK(BM_Bf16Gemv)->ArgsProduct({{0, 1}, {1, 2}})->UseRealTime()->MinTime(1.0);
+BENCHMARK(BM_Bf16Gemv)
+    ->ArgsProduct({{0, 1}, {1, 2}, {0}, {-1}})
+    ->ArgsProduct({{0, 1}, {1, 2}, {0}, {0, 8192, 16384, 32768}})
+    ->ArgsProduct({{0, 1}, {1, 2}, {1, 2}, {-1, 0, 16384}})
+    ->UseRealTime()
+    ->MinTime(1.0);
+
+// The BF16 GEMV on L2-resident weights (the first ~1 MiB of rows), this thread, CPU time: its
+// compute ceiling in weight bytes/s. args: shape, rows_per_iteration, prefetch.
+void BM_Bf16GemvHot(benchmark::State& state) {
+  const Shape shape = kBf16Shapes[state.range(0)];
+  const dsc_linear_kernel& kernel = Kernel(Bf16GemvSpec(shape, state.range(1), state.range(2)));
+  const int64_t rows = std::min<int64_t>(shape.n, (int64_t{1} << 20) / (shape.k * 2) / 16 * 16);
+  std::vector<uint16_t> w(static_cast<size_t>(rows * shape.k));
+  uint64_t s = 7;
+  for (uint16_t& v : w) v = static_cast<uint16_t>(0x3F80 + (XorShift(s) & 0x7F));
+  std::vector<float> x = Activations(shape.k), y(shape.n);
+  runtime::KernelScratch scratch(1);
+  dsc_linear_args args{};
+  args.x = x.data();
+  args.y = y.data();
+  args.w = reinterpret_cast<const uint8_t*>(w.data());
+  args.m = 1;
+  args.ldx = shape.k;
+  args.ldy = shape.n;
+  args.row_begin = 0;
+  args.row_end = rows;
+  args.scratch = scratch.Get(0, dsc_kernel_scratch_bytes(&kernel.info, 1));
+  for (auto _ : state) kernel.fn(&args);
+  state.counters["GB/s"] = benchmark::Counter(static_cast<double>(rows) * shape.k * 2 * state.iterations() / 1e9,
+                                              benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Bf16GemvHot)->ArgsProduct({{0, 1}, {0, 1, 2, 4}, {-1, 0}});
 
 // ---------------------------------------------------------------------------------------------
 // oneDNN baselines.
