@@ -306,26 +306,32 @@ BENCHMARK(BM_Nvfp4GemvBf16ActHot)
     ->ArgsProduct({{0, 1}, {2, 4, 8}, {0}, {-1}, {8192, 12288, 16384, 24576, 32768, 65536}});
 
 // MLA decode's q̃ = W_UKᵀ q_nope at DeepSeek's shape (runtime/interp/nvfp4_transposed.cc): W_KVB
-// [128 heads · 256 rows, 512], each head's first 128 rows (W_UK) read transposed; one thread,
-// one copy (4.7 MB of it read, L3-resident). GB/s of W_UK codes and scales.
+// [128 heads · 256 rows, 512], each head's first 128 rows (W_UK) read transposed, the next
+// head's prefetched as each ends (as eval_mla_fast.cc runs them); one thread. arg 0: one copy
+// (4.7 MB of it read, L3-resident); 1: consecutive calls on distinct copies (>= 1 GiB, DRAM).
+// GB/s of W_UK codes and scales.
 void BM_MlaWukTransposed(benchmark::State& state) {
   constexpr int64_t kHeads = 128, kDn = 128, kRank = 512;
-  Nvfp4Copies weights({kHeads * 2 * kDn, kRank}, 0);
+  Nvfp4Copies weights({kHeads * 2 * kDn, kRank}, state.range(0) != 0 ? kWorkingSet : 0);
   std::vector<float> q = Activations(kHeads * kDn), out(kHeads * kRank);
+  size_t copy = 0;
   for (auto _ : state) {
+    auto codes = [&](int64_t h) { return weights.codes(copy) + h * 2 * kDn * (kRank / 2); };
+    auto scales = [&](int64_t h) { return weights.scales(copy) + h * 2 * kDn * (kRank / 16); };
     for (int64_t h = 0; h < kHeads; ++h) {
-      const int64_t first = h * 2 * kDn;
-      runtime::Nvfp4TransposedProduct(weights.codes(0) + first * (kRank / 2),
-                                      weights.scales(0) + first * (kRank / 16), 0.01f, kDn, kRank,
-                                      q.data() + h * kDn, out.data() + h * kRank);
+      const bool more = h + 1 < kHeads;
+      runtime::Nvfp4TransposedProduct(codes(h), scales(h), 0.01f, kDn, kRank, q.data() + h * kDn,
+                                      out.data() + h * kRank, more ? codes(h + 1) : nullptr,
+                                      more ? scales(h + 1) : nullptr);
     }
     benchmark::DoNotOptimize(out.data());
+    if (state.range(0) != 0) copy = copy + 1 == weights.copies() ? 0 : copy + 1;
   }
   state.counters["GB/s"] = benchmark::Counter(
       static_cast<double>(kHeads * kDn * (kRank / 2 + kRank / 16)) * state.iterations() / 1e9,
       benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_MlaWukTransposed)->UseRealTime();
+BENCHMARK(BM_MlaWukTransposed)->Arg(0)->Arg(1)->UseRealTime();
 
 // MLA decode's o = W_UV ō as eval_mla_fast.cc runs it: one GEMV call per head over that head's
 // 128 W_UV rows of W_KVB (k = 512), one thread, L3-resident. arg: BF16 activations (0/1).

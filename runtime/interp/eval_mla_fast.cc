@@ -63,10 +63,13 @@ EvalResult FastMlaDecodeAttention(const EvalArgs& a) {
   float* const ol = scratch.data() + h * rank;
   // q̃ = W_UKᵀ q_nope and o = W_UV ō for heads [begin, end) of row i (o on `thread`'s kernels).
   auto absorb = [&](int64_t i, int64_t begin, int64_t end) {
+    auto codes = [&](int64_t hh) { return w.quant.parts[0] + hh * rows * (rank / 2); };
+    auto scales = [&](int64_t hh) { return w.quant.parts[1] + hh * rows * (rank / 16); };
     for (int64_t hh = begin; hh < end; ++hh) {
-      const int64_t first = hh * rows;  // W_UK of head hh: rows [hh·(d_n + d_v), + d_n)
-      Nvfp4TransposedProduct(w.quant.parts[0] + first * (rank / 2), w.quant.parts[1] + first * (rank / 16), global,
-                             dn, rank, qn.f.data() + (i * h + hh) * dn, ql + hh * rank);
+      // W_UK of head hh: rows [hh·(d_n + d_v), + d_n); the next head's are prefetched as it ends.
+      const bool more = hh + 1 < end;
+      Nvfp4TransposedProduct(codes(hh), scales(hh), global, dn, rank, qn.f.data() + (i * h + hh) * dn,
+                             ql + hh * rank, more ? codes(hh + 1) : nullptr, more ? scales(hh + 1) : nullptr);
     }
   };
   auto unabsorb = [&](int64_t i, int64_t begin, int64_t end, int thread) {

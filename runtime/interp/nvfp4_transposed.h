@@ -13,9 +13,13 @@ namespace dsc::runtime {
 // cols a multiple of 16. codes/scales point at row 0; rows follow each other (cols/2 and
 // cols/16 bytes apart). Each y[c] sums over j in increasing order in float32 (fused
 // multiply-adds where the CPU has them): it differs from the dequantize-then-multiply reference
-// only in roundings.
+// only in roundings. next_codes / next_scales (optional): row 0 of the product that runs next
+// with the same rows and cols (MLA's next head), whose first rows are prefetched as this one
+// ends, so that a sequence of products streams as one. portable_only: skip the AVX-512 code
+// (tests compare the two paths on an AVX-512 host).
 void Nvfp4TransposedProduct(const uint8_t* codes, const uint8_t* scales, float global, int64_t rows, int64_t cols,
-                            const float* x, float* y);
+                            const float* x, float* y, const uint8_t* next_codes = nullptr,
+                            const uint8_t* next_scales = nullptr, bool portable_only = false);
 
 }  // namespace dsc::runtime
 
