@@ -33,6 +33,7 @@
 #include "numerics/scalar_formats.h"
 #include "oneapi/dnnl/dnnl.hpp"
 #include "runtime/cpu_kernels.h"
+#include "runtime/interp/latent_attention_fast.h"
 #include "runtime/interp/nvfp4_transposed.h"
 #include "runtime/thread_pool.h"
 
@@ -366,6 +367,27 @@ void BM_MlaWuvPerHead(benchmark::State& state) {
       benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_MlaWuvPerHead)->Arg(0)->Arg(1)->UseRealTime();
+
+// MLA decode's attention over the cached latents at DeepSeek's shape (128 heads, rank 512,
+// rope 64; runtime/interp/latent_attention_fast.cc): one query row, all heads, scores +
+// softmax + weighted sum, with the pool as mla_decode_attention passes it for long contexts.
+// args: cached positions, threads. Counter: ms per call (one layer, one token).
+void BM_LatentAttention(benchmark::State& state) {
+  constexpr int64_t kHeads = 128, kRank = 512, kRope = 64;
+  const int64_t t = state.range(0);
+  runtime::ThreadPool pool(static_cast<int>(state.range(1)));
+  const std::vector<float> ql = Activations(kHeads * kRank), qp = Activations(kHeads * kRope);
+  const std::vector<float> kv = Activations(t * kRank), pe = Activations(t * kRope);
+  std::vector<float> o(kHeads * kRank);
+  for (auto _ : state) {
+    runtime::LatentAttentionAllHeads(&pool, ql.data(), qp.data(), kv.data(), pe.data(), t, kHeads, kRank, kRope,
+                                     0.0417f, nullptr, -1, o.data());
+    benchmark::DoNotOptimize(o.data());
+  }
+  state.counters["ms"] = benchmark::Counter(static_cast<double>(state.iterations()) * 1e3,
+                                            benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_LatentAttention)->ArgsProduct({{512, 4096}, {1, 2}})->UseRealTime();
 
 // The timed loop of a GEMV over `copies` weight copies `stride` bytes apart in `buffer` (each
 // copy's scales `scale_offset` bytes into it; 0: no scales), consecutive calls on consecutive

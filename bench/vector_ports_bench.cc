@@ -33,6 +33,9 @@ namespace {
 #define LOAD(r) "vmovaps (%1), %%zmm" #r "\n\t"
 #define PERMW(r) "vpermw %%zmm31, %%zmm" #r ", %%zmm" #r "\n\t"
 #define SHIFTW(r) "vpsrlw $4, %%zmm" #r ", %%zmm" #r "\n\t"
+#define MUL(r) "vmulps %%zmm30, %%zmm31, %%zmm" #r "\n\t"
+#define ADD(r) "vaddps %%zmm31, %%zmm" #r ", %%zmm" #r "\n\t"
+#define BCSTMUL(r) "vmulps (%1)%{1to16%}, %%zmm31, %%zmm" #r "\n\t"
 
 #define DSC_CLOBBERS                                                                         \
   "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",  \
@@ -74,6 +77,12 @@ const Mix kMixes[] = {
     {"perm+fma+multishift", 24, DSC_LOOP(DSC_R8(PERM, ) DSC_R8(FMA, 1) DSC_R8(MSHIFT, 2))},
     {"perm+fma+and", 24, DSC_LOOP(DSC_R8(PERM, ) DSC_R8(FMA, 1) DSC_R8(AND, 2))},
     {"perm+fma+load", 24, DSC_LOOP(DSC_R8(PERM, ) DSC_R8(FMA, 1) DSC_R8(LOAD, 2))},
+    // The latent attention (compiled without FMA contraction, bit-identical to the reference):
+    // a product and a separate add per multiply-accumulate.
+    {"mul", 8, DSC_LOOP(DSC_R8(MUL, ))},
+    {"add", 8, DSC_LOOP(DSC_R8(ADD, ))},
+    {"mul+add", 16, DSC_LOOP(DSC_R8(MUL, ) DSC_R8(ADD, 1))},
+    {"bcstmul+add", 16, DSC_LOOP(DSC_R8(BCSTMUL, ) DSC_R8(ADD, 1))},
     // One 128-weight chunk of one row, the instructions only (no loads): the float32 GEMV
     // (8 E2M1 lookups, 8 products + 1 block-scale FMA, 4 shifts for the odd nibbles) ...
     {"gemv_f32_chunk", 21,

@@ -69,5 +69,36 @@ TEST(LatentAttentionFastTest, BitIdenticalToTheReferenceRow) {
   EXPECT_EQ(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)), 0);
 }
 
+// A wider latent (200 = three 64-column tiles, a 16-column one and 8 scalar columns; split over
+// 2 threads at column 112) and more keys than one key block (300 > 128, the last block
+// partial): the weighted sum's tiles, its per-block partial sums and its packing, bit for bit.
+TEST(LatentAttentionFastTest, WideLatentAndSeveralKeyBlocksStayBitIdentical) {
+  constexpr int64_t kWide = 200, kHeads = 19, kKeys = 300;
+  ThreadPool pool(2);
+  for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+    for (bool masked : {false, true}) {
+      SCOPED_TRACE(absl::StrCat("pool=", p != nullptr, " masked=", masked));
+      const std::vector<float> ql = testing::RandomVector(kHeads * kWide, 21, -1.0f, 1.0f);
+      const std::vector<float> qp = testing::RandomVector(kHeads * kRope, 22, -1.0f, 1.0f);
+      const std::vector<float> kv = testing::RandomVector(kKeys * kWide, 23, -2.0f, 2.0f);
+      const std::vector<float> pe = testing::RandomVector(kKeys * kRope, 24, -2.0f, 2.0f);
+      std::vector<float> mask = testing::RandomVector(kKeys, 25, -0.5f, 0.5f);
+      for (int64_t j = 3; j < kKeys; j += 7) mask[j] = kNegInf;
+      std::vector<float> got(kHeads * kWide, 1.0f), want(kHeads * kWide), z(kKeys);
+      LatentAttentionAllHeads(p, ql.data(), qp.data(), kv.data(), pe.data(), kKeys, kHeads, kWide, kRope, 0.061f,
+                              masked ? mask.data() : nullptr, -1, got.data());
+      for (int64_t h = 0; h < kHeads; ++h) {
+        ref::MlaLatentAttentionRow(ql.data() + h * kWide, qp.data() + h * kRope, kv.data(), pe.data(), kKeys, kWide,
+                                   kRope, 0.061f, masked ? mask.data() : nullptr, -1, z.data(),
+                                   want.data() + h * kWide, nullptr);
+      }
+      EXPECT_EQ(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)), 0);
+      int nonzero = 0;
+      for (float v : want) nonzero += std::isfinite(v) && v != 0.0f;
+      EXPECT_EQ(nonzero, static_cast<int>(want.size()));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace dsc::runtime
