@@ -105,10 +105,15 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void ExpShiftedInPl
 
 __attribute__((target_clones("avx512f", "avx2", "default"))) void ExpShiftedColumnsInPlace(float* z, int64_t rows,
                                                                                             int64_t columns,
-                                                                                            const float* shift) {
+                                                                                            const float* shift,
+                                                                                            int64_t ld) {
+  if (ld == 0) ld = columns;
   if (columns % kLanes != 0) {
-    for (int64_t i = 0; i < rows * columns; ++i) {
-      z[i] = z[i] == kNegInf ? 0.0f : ExpF(z[i] - shift[i % columns]);
+    for (int64_t j = 0; j < rows; ++j) {
+      for (int64_t c = 0; c < columns; ++c) {
+        float& v = z[j * ld + c];
+        v = v == kNegInf ? 0.0f : ExpF(v - shift[c]);
+      }
     }
     return;
   }
@@ -116,7 +121,7 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void ExpShiftedColu
   std::memcpy(&table_low, kTable, sizeof(table_low));
   std::memcpy(&table_high, kTable + kLanes, sizeof(table_high));
   for (int64_t j = 0; j < rows; ++j) {
-    for (int64_t c = 0; c < columns; c += kLanes) ExpShifted8(z + j * columns + c, shift + c, table_low, table_high);
+    for (int64_t c = 0; c < columns; c += kLanes) ExpShifted8(z + j * ld + c, shift + c, table_low, table_high);
   }
 }
 

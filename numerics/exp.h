@@ -21,9 +21,10 @@ float ExpF(float x);
 // z[j] = (z[j] == −inf) ? 0 : ExpF(z[j] − shift) for j in [0, n): a softmax row's numerators.
 void ExpShiftedInPlace(float* z, int64_t n, float shift);
 
-// The same for each column of z [rows, columns] (row-major) with its own shift: z[j][c] =
-// (z[j][c] == −inf) ? 0 : ExpF(z[j][c] − shift[c]) — softmax rows laid out as columns.
-void ExpShiftedColumnsInPlace(float* z, int64_t rows, int64_t columns, const float* shift);
+// The same for each column of z [rows, columns] (row-major, rows ld >= columns floats apart;
+// ld 0: columns) with its own shift: z[j][c] = (z[j][c] == −inf) ? 0 : ExpF(z[j][c] − shift[c])
+// — softmax rows laid out as columns.
+void ExpShiftedColumnsInPlace(float* z, int64_t rows, int64_t columns, const float* shift, int64_t ld = 0);
 
 }  // namespace dsc::numerics
 

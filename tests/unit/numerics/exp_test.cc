@@ -4,6 +4,7 @@
 // subnormal-producing entries (the fast attention paths rely on that identity).
 #include "numerics/exp.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -89,7 +90,8 @@ TEST(ExpTest, RowFormEqualsTheScalarFunctionBitForBit) {
 }
 
 // Each column with its own shift (a softmax row per column): vector path for 16 columns, the
-// scalar one for 5; a −inf and a NaN shift; inputs as in the row-form test.
+// scalar one for 5; a −inf and a NaN shift; inputs as in the row-form test; rows contiguous
+// or further apart (ld).
 TEST(ExpTest, ColumnFormEqualsTheScalarFunctionBitForBit) {
   std::mt19937 rng(12);
   std::uniform_real_distribution<float> uniform(-30.0f, 5.0f);
@@ -107,9 +109,19 @@ TEST(ExpTest, ColumnFormEqualsTheScalarFunctionBitForBit) {
       z[z.size() - 1] = -99.0f;    // subnormal result
       std::vector<float> want(z.size());
       for (size_t i = 0; i < z.size(); ++i) want[i] = z[i] == -kInf ? 0.0f : ExpF(z[i] - shift[i % columns]);
+      // The same columns inside wider rows (ld = columns + 11): only they change.
+      const int64_t ld = columns + 11;
+      std::vector<float> wide(rows * ld, 7.5f), wide_want(rows * ld, 7.5f);
+      for (int64_t j = 0; j < rows; ++j) {
+        std::copy_n(z.begin() + j * columns, columns, wide.begin() + j * ld);
+        std::copy_n(want.begin() + j * columns, columns, wide_want.begin() + j * ld);
+      }
       ExpShiftedColumnsInPlace(z.data(), rows, columns, shift.data());
       EXPECT_EQ(std::memcmp(z.data(), want.data(), z.size() * sizeof(float)), 0)
           << "rows = " << rows << " columns = " << columns;
+      ExpShiftedColumnsInPlace(wide.data(), rows, columns, shift.data(), ld);
+      EXPECT_EQ(std::memcmp(wide.data(), wide_want.data(), wide.size() * sizeof(float)), 0)
+          << "rows = " << rows << " columns = " << columns << " ld = " << ld;
     }
   }
 }
