@@ -102,14 +102,15 @@ inline __attribute__((always_inline)) void AccumulateTile(const float* weights, 
   }
 }
 
-// o[h][c] = Σ_i p[i][h] · KV[keys[i]][c] for c in [c0, c1) (p rows of ldp, o rows of ldo): tiles of 4 heads ×
-// 64 columns in registers (16 accumulators), narrower tiles for the last columns, a scalar loop
-// for the last < 16. Same sums as the reference.
+// o[h][c] = Σ_i p[i][h] · KV[keys[i]][c] for c in [c0, c1) (p rows of ldp, o rows of ldo):
+// tiles of 4 heads × 64 columns in registers (16 accumulators), narrower tiles for the last
+// columns, a scalar loop for the last < 16. Same sums as the reference.
 // Keys go in blocks of kKeyBlock. A block's rows of one 64-column strip are first copied
 // together (32 KiB), and its probabilities head tile by head tile: read in place, KV rows
-// rank·4 bytes apart (a power of two) share a few cache sets and miss. The old order (head tiles outside, every column and key inside) re-read the whole
-// cache for each head tile. At 4096 keys, 1 thread (nvfp4_gemv_bench BM_LatentAttention):
-// 11.2-11.8 ms -> 8.5 ms for this step, 0.6 of the multiply-add bound of the mul + add pairs.
+// rank·4 bytes apart (a power of two) share a few cache sets and miss. The old order (head
+// tiles outside, every column and key inside) re-read the whole cache for each head tile. At
+// 4096 keys, 1 thread (nvfp4_gemv_bench BM_LatentAttention): 10.6-11.8 ms -> 8.2-8.5 ms for
+// this step, about half the rate of one multiply-add pair per cycle.
 constexpr int64_t kKeyBlock = 128;
 constexpr int kMaxCols = 4;  // vectors per tile row: 64 columns
 
@@ -194,7 +195,7 @@ void LatentAttentionAllHeads(ThreadPool* pool, const float* q_latent, const floa
   float* const ql_t = work.data();
   float* const qp_t = ql_t + ql_size;
   float* const z = qp_t + qp_size;
-  float* const column = z + z_size;  // per head: the softmax's max, then its sum
+  float* const column = z + z_size;  // per head: the softmax's max (the exponentials' shift)
   std::fill(ql_t, ql_t + ql_size + qp_size, 0.0f);  // padding lanes of the last group stay zero
   for (int64_t h = 0; h < heads; ++h) {
     const int64_t g = h / kLanes, lane = h % kLanes;
