@@ -52,27 +52,37 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void AddHeadScores(
 // Decode (one query row): the row's heads go in the lanes instead, `groups` vectors of 16 heads
 // (qt[g][c][lane], zero-padded). Per key, each head's dot product runs over c in increasing
 // order in its lane; the heads' terms are then added in increasing head order, as the
-// reference does. Writes out[j] for keys j in [begin, end).
+// reference does. Four keys at a time: one key's dot is a chain of dependent adds (128 of
+// them at d = 128, 3 cycles each), four chains overlap and share q's loads. Writes out[j] for
+// keys j in [begin, end).
 __attribute__((target_clones("avx512f", "avx2", "default"))) void RowScores(const float* qt, const float* k, int64_t d,
                                                                             int64_t groups, int64_t heads,
                                                                             const float* w, float scale,
                                                                             const float* k_scale, int64_t begin,
                                                                             int64_t end, float* out) {
+  constexpr int kKeys = 4;
   const RowVector zero = {};
   float terms[kRows];
-  for (int64_t j = begin; j < end; ++j) {
-    const float* kj = k + j * d;
-    float acc = 0.0f;
+  for (int64_t j0 = begin; j0 < end; j0 += kKeys) {
+    const int n = static_cast<int>(std::min<int64_t>(kKeys, end - j0));
+    const float* kj[kKeys];
+    for (int l = 0; l < kKeys; ++l) kj[l] = k + (j0 + std::min(l, n - 1)) * d;  // short: repeat the last
+    float acc[kKeys] = {};
     for (int64_t g = 0; g < groups; ++g) {
       const float* qg = qt + g * d * kRows;
-      RowVector dot = {};
-      for (int64_t c = 0; c < d; ++c) dot = dot + *reinterpret_cast<const RowVector*>(qg + c * kRows) * kj[c];
-      const RowVector relu = dot < zero ? zero : dot;
-      *reinterpret_cast<RowVector*>(terms) = relu * *reinterpret_cast<const RowVector*>(w + g * kRows) * scale;
-      const int64_t n = std::min<int64_t>(kRows, heads - g * kRows);
-      for (int64_t l = 0; l < n; ++l) acc += terms[l];
+      RowVector dot[kKeys] = {};
+      for (int64_t c = 0; c < d; ++c) {
+        const RowVector q = *reinterpret_cast<const RowVector*>(qg + c * kRows);
+        for (int l = 0; l < kKeys; ++l) dot[l] = dot[l] + q * kj[l][c];
+      }
+      const int64_t lanes = std::min<int64_t>(kRows, heads - g * kRows);
+      for (int l = 0; l < n; ++l) {
+        const RowVector relu = dot[l] < zero ? zero : dot[l];
+        *reinterpret_cast<RowVector*>(terms) = relu * *reinterpret_cast<const RowVector*>(w + g * kRows) * scale;
+        for (int64_t lane = 0; lane < lanes; ++lane) acc[l] += terms[lane];
+      }
     }
-    out[j] = k_scale != nullptr ? acc * k_scale[j] : acc;
+    for (int l = 0; l < n; ++l) out[j0 + l] = k_scale != nullptr ? acc[l] * k_scale[j0 + l] : acc[l];
   }
 }
 
