@@ -306,43 +306,50 @@ BENCHMARK(BM_Nvfp4GemvBf16ActHot)
     ->ArgsProduct({{4, 5}, {2, 4}, {0}, {0, 4096}, {0}})
     ->ArgsProduct({{0, 1}, {2, 4, 8}, {0}, {-1}, {8192, 12288, 16384, 24576, 32768, 65536}});
 
+// DeepSeek's MLA: W_KVB [128 heads · (128 W_UK + 128 W_UV rows), 512], NVFP4.
+constexpr int64_t kMlaHeads = 128, kMlaDn = 128, kMlaRank = 512;
+constexpr Shape kMlaKvb = {kMlaHeads * 2 * kMlaDn, kMlaRank};
+
+// GB/s of one half of W_KVB (W_UK or W_UV: codes and scales) per iteration.
+void SetMlaHalfBytesRate(benchmark::State& state) {
+  state.counters["GB/s"] = benchmark::Counter(
+      static_cast<double>(kMlaHeads * kMlaDn * (kMlaRank / 2 + kMlaRank / 16)) * state.iterations() / 1e9,
+      benchmark::Counter::kIsRate);
+}
+
 // MLA decode's q̃ = W_UKᵀ q_nope at DeepSeek's shape (runtime/interp/nvfp4_transposed.cc): W_KVB
 // [128 heads · 256 rows, 512], each head's first 128 rows (W_UK) read transposed, the next
 // head's prefetched as each ends (as eval_mla_fast.cc runs them); one thread. arg 0: one copy
 // (4.7 MB of it read, L3-resident); 1: consecutive calls on distinct copies (>= 1 GiB, DRAM).
 // GB/s of W_UK codes and scales.
 void BM_MlaWukTransposed(benchmark::State& state) {
-  constexpr int64_t kHeads = 128, kDn = 128, kRank = 512;
-  Nvfp4Copies weights({kHeads * 2 * kDn, kRank}, state.range(0) != 0 ? kWorkingSet : 0);
-  std::vector<float> q = Activations(kHeads * kDn), out(kHeads * kRank);
+  Nvfp4Copies weights(kMlaKvb, state.range(0) != 0 ? kWorkingSet : 0);
+  std::vector<float> q = Activations(kMlaHeads * kMlaDn), out(kMlaHeads * kMlaRank);
   size_t copy = 0;
   for (auto _ : state) {
-    auto codes = [&](int64_t h) { return weights.codes(copy) + h * 2 * kDn * (kRank / 2); };
-    auto scales = [&](int64_t h) { return weights.scales(copy) + h * 2 * kDn * (kRank / 16); };
-    for (int64_t h = 0; h < kHeads; ++h) {
-      const bool more = h + 1 < kHeads;
-      runtime::Nvfp4TransposedProduct(codes(h), scales(h), 0.01f, kDn, kRank, q.data() + h * kDn,
-                                      out.data() + h * kRank, more ? codes(h + 1) : nullptr,
+    auto codes = [&](int64_t h) { return weights.codes(copy) + h * 2 * kMlaDn * (kMlaRank / 2); };
+    auto scales = [&](int64_t h) { return weights.scales(copy) + h * 2 * kMlaDn * (kMlaRank / 16); };
+    for (int64_t h = 0; h < kMlaHeads; ++h) {
+      const bool more = h + 1 < kMlaHeads;
+      runtime::Nvfp4TransposedProduct(codes(h), scales(h), 0.01f, kMlaDn, kMlaRank, q.data() + h * kMlaDn,
+                                      out.data() + h * kMlaRank, more ? codes(h + 1) : nullptr,
                                       more ? scales(h + 1) : nullptr);
     }
     benchmark::DoNotOptimize(out.data());
     if (state.range(0) != 0) copy = copy + 1 == weights.copies() ? 0 : copy + 1;
   }
-  state.counters["GB/s"] = benchmark::Counter(
-      static_cast<double>(kHeads * kDn * (kRank / 2 + kRank / 16)) * state.iterations() / 1e9,
-      benchmark::Counter::kIsRate);
+  SetMlaHalfBytesRate(state);
 }
 BENCHMARK(BM_MlaWukTransposed)->Arg(0)->Arg(1)->UseRealTime();
 
 // MLA decode's o = W_UV ō as eval_mla_fast.cc runs it: one GEMV call per head over that head's
 // 128 W_UV rows of W_KVB (k = 512), one thread, L3-resident. arg: BF16 activations (0/1).
 void BM_MlaWuvPerHead(benchmark::State& state) {
-  constexpr int64_t kHeads = 128, kDn = 128, kRank = 512;
-  codegen::LinearKernelSpec spec = GemvSpec({kHeads * 2 * kDn, kRank}, 1, 0, -1);
+  codegen::LinearKernelSpec spec = GemvSpec(kMlaKvb, 1, 0, -1);
   spec.bf16_activations = state.range(0) != 0;
   const dsc_linear_kernel& kernel = Kernel(spec);
-  Nvfp4Copies weights({kHeads * 2 * kDn, kRank}, 0);
-  std::vector<float> x = Activations(kHeads * kRank), y(kHeads * 2 * kDn);
+  Nvfp4Copies weights(kMlaKvb, 0);
+  std::vector<float> x = Activations(kMlaHeads * kMlaRank), y(kMlaKvb.n);
   runtime::KernelScratch scratch(1);
   dsc_linear_args args{};
   args.y = y.data();
@@ -350,21 +357,19 @@ void BM_MlaWuvPerHead(benchmark::State& state) {
   args.w_scale = weights.scales(0);
   args.w_global_scale = 0.01f;
   args.m = 1;
-  args.ldx = kRank;
-  args.ldy = kHeads * 2 * kDn;
+  args.ldx = kMlaRank;
+  args.ldy = kMlaKvb.n;
   args.scratch = scratch.Get(0, dsc_kernel_scratch_bytes(&kernel.info, 1));
   for (auto _ : state) {
-    for (int64_t h = 0; h < kHeads; ++h) {
-      args.x = x.data() + h * kRank;
-      args.row_begin = h * 2 * kDn + kDn;
-      args.row_end = args.row_begin + kDn;
+    for (int64_t h = 0; h < kMlaHeads; ++h) {
+      args.x = x.data() + h * kMlaRank;
+      args.row_begin = h * 2 * kMlaDn + kMlaDn;
+      args.row_end = args.row_begin + kMlaDn;
       kernel.fn(&args);
     }
     benchmark::DoNotOptimize(y.data());
   }
-  state.counters["GB/s"] = benchmark::Counter(
-      static_cast<double>(kHeads * kDn * (kRank / 2 + kRank / 16)) * state.iterations() / 1e9,
-      benchmark::Counter::kIsRate);
+  SetMlaHalfBytesRate(state);
 }
 BENCHMARK(BM_MlaWuvPerHead)->Arg(0)->Arg(1)->UseRealTime();
 
@@ -373,19 +378,19 @@ BENCHMARK(BM_MlaWuvPerHead)->Arg(0)->Arg(1)->UseRealTime();
 // softmax + weighted sum, with the pool as mla_decode_attention passes it for long contexts.
 // args: cached positions, threads. Counter: ms per call (one layer, one token).
 void BM_LatentAttention(benchmark::State& state) {
-  constexpr int64_t kHeads = 128, kRank = 512, kRope = 64;
+  constexpr int64_t kHeads = kMlaHeads, kRank = kMlaRank, kRope = 64;
   const int64_t t = state.range(0);
   runtime::ThreadPool pool(static_cast<int>(state.range(1)));
   const std::vector<float> ql = Activations(kHeads * kRank), qp = Activations(kHeads * kRope);
   const std::vector<float> kv = Activations(t * kRank), pe = Activations(t * kRope);
   std::vector<float> o(kHeads * kRank);
+  const auto start = std::chrono::steady_clock::now();
   for (auto _ : state) {
     runtime::LatentAttentionAllHeads(&pool, ql.data(), qp.data(), kv.data(), pe.data(), t, kHeads, kRank, kRope,
                                      0.0417f, nullptr, -1, o.data());
     benchmark::DoNotOptimize(o.data());
   }
-  state.counters["ms"] = benchmark::Counter(static_cast<double>(state.iterations()) * 1e3,
-                                            benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["ms"] = Seconds(start) * 1e3 / static_cast<double>(state.iterations());
 }
 BENCHMARK(BM_LatentAttention)->ArgsProduct({{512, 4096}, {1, 2}})->UseRealTime();
 

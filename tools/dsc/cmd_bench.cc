@@ -132,7 +132,8 @@ int RunBench(const Args& args) {
                    "fraction: bytes of weights, scales and caches one decode step reads / the read bandwidth\n"
                    "measured in the same run at the same thread count / the measured time per token.\n"
                    "The bandwidth is measured right before and right after the timed decode; when the two\n"
-                   "differ by more than 15% (a shared host) a warning says the fraction is unreliable.");
+                   "differ by more than 15% (a shared host) a warning says the fraction is unreliable.\n"
+                   "With --projection it is measured once, before the model is loaded.");
   ModelFlags model;
   int64_t prompt = 128, gen = 32, bandwidth_mib = 2048;
   bool json = false, breakdown = false, projection = false, baselines = false;
