@@ -113,6 +113,7 @@ absl::StatusOr<BenchResult> MeasureBench(const ModelFlags& flags, const BenchCon
   result.prompt = config.prompt;
   result.gen = config.gen;
   result.threads = config.threads;
+  result.timed_run = config.timed_run;
   runtime::BandwidthOptions bw;
   bw.threads = config.threads;
   bw.bytes = config.bandwidth_bytes;
@@ -173,7 +174,13 @@ absl::StatusOr<BenchResult> MeasureBench(const ModelFlags& flags, const BenchCon
   result.profiler = std::move(profiler);
 
   result.peak_rss_bytes = PeakRssBytes();
-  if (!config.bandwidth_first) result.bandwidth = MeasureBandwidthInChild(bw);
+  // The buffer beside the model, with a quarter to spare (the child's pages are its own).
+  if (!config.bandwidth_first) {
+    result.bandwidth = MeasureBandwidthInChild(bw);
+  } else if (AvailableMemoryBytes() > 1.25 * static_cast<double>(bw.bytes)) {
+    result.bandwidth_before = result.bandwidth;
+    result.bandwidth = MeasureBandwidthInChild(bw);
+  }
   result.engine = std::move(*engine);
   return result;
 }

@@ -25,13 +25,15 @@ struct BenchConfig {
   bool record_shapes = false;   // operand shapes in the profile (for --profile)
   size_t bandwidth_bytes = size_t{2} << 30;
   // Measure the bandwidth before loading the model rather than after the runs (the full-shape
-  // projection: its model and the buffer need not fit in memory together).
+  // projection: its model and the buffer need not fit in memory together). A second pass
+  // follows the profiled run when the memory left holds the buffer.
   bool bandwidth_first = false;
 };
 
 struct BenchResult {
   int64_t prompt = 0, gen = 0;
   int threads = 0;
+  bool timed_run = true;  // BenchConfig::timed_run
   double load_s = 0;       // OpenEngine: checkpoint mmap, graph, pass pipeline
   double compile_s = 0;    // one-time cost of the first prefill + decode step (JIT kernels,
                            // object-cache loads, constant decoding) over the measured ones
@@ -45,10 +47,11 @@ struct BenchResult {
   double prefill_profiled_s = 0;
   int64_t peak_rss_bytes = 0;    // before the bandwidth buffer is allocated
   runtime::MemoryBandwidth bandwidth;
-  // A second pass right before the timed run (not with bandwidth_first: the projection's model
-  // and buffer need not fit together). On a shared host the read bandwidth can change by 1.6x
-  // within seconds (BENCHMARKS.md); the two passes bracket the timed decode, and when they
-  // disagree the fraction describes neither state.
+  // A second pass: right before the timed run, or with bandwidth_first the one before the
+  // model loaded (and `bandwidth` then comes right after the profiled run, if the memory left
+  // held its buffer; else there is one pass). On a shared host the read bandwidth can change by
+  // 1.6x within seconds (BENCHMARKS.md); the two passes bracket the measured decode, and when
+  // they disagree the fraction describes neither state.
   runtime::MemoryBandwidth bandwidth_before;
   // after / before: 1 on a quiet machine; 0 when there is no second pass.
   double bandwidth_drift() const {

@@ -116,7 +116,7 @@ std::string ResultTable(const BenchResult& r, const ModelFlags& flags) {
                                         r.bandwidth.prefetched_bytes_s / 1e9, r.bandwidth.threads,
                                         r.bandwidth.buffer_bytes / 1073741824.0));
   if (r.bandwidth_before.best() > 0) {
-    row("  before the timed run", absl::StrFormat("%.2f GB/s (after / before %.2f%s)", r.bandwidth_before.best() / 1e9,
+    row(r.timed_run ? "  before the timed run" : "  before the model loaded", absl::StrFormat("%.2f GB/s (after / before %.2f%s)", r.bandwidth_before.best() / 1e9,
                                                   r.bandwidth_drift(), r.bandwidth_unsteady() ? ": UNSTEADY" : ""));
   }
   row("decode roofline fraction", absl::StrFormat("%.3f", r.roofline_fraction()));
@@ -133,7 +133,8 @@ int RunBench(const Args& args) {
                    "measured in the same run at the same thread count / the measured time per token.\n"
                    "The bandwidth is measured right before and right after the timed decode; when the two\n"
                    "differ by more than 15% (a shared host) a warning says the fraction is unreliable.\n"
-                   "With --projection it is measured once, before the model is loaded.");
+                   "With --projection it is measured before the model is loaded and, when the memory left\n"
+                   "holds the buffer, again right after the profiled decode (the bound uses that one).");
   ModelFlags model;
   int64_t prompt = 128, gen = 32, bandwidth_mib = 2048;
   bool json = false, breakdown = false, projection = false, baselines = false;
@@ -196,9 +197,9 @@ int RunBench(const Args& args) {
   }
   if (r->bandwidth_unsteady()) {
     std::cerr << absl::StrFormat(
-        "dsc bench: warning: the read bandwidth changed during the run (%.2f GB/s before the timed "
-        "decode, %.2f after): the host is shared and the roofline fraction describes neither; run again\n",
-        r->bandwidth_before.best() / 1e9, r->bandwidth.best() / 1e9);
+        "dsc bench: warning: the read bandwidth changed during the run (%.2f GB/s before the measured "
+        "decode, %.2f after): the host is shared and the roofline fraction%s describes neither; run again\n",
+        r->bandwidth_before.best() / 1e9, r->bandwidth.best() / 1e9, projection ? " (and the projection)" : "");
   }
   if (json) {
     std::cout << out.dump() << "\n";

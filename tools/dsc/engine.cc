@@ -154,9 +154,6 @@ void MapWeightsIn(const frontend::Checkpoint& checkpoint) {
   bar.Finish();
 }
 
-namespace {
-
-// MemAvailable of /proc/meminfo in bytes (0 when it cannot be read).
 double AvailableMemoryBytes() {
   std::ifstream meminfo("/proc/meminfo");
   std::string key;
@@ -167,6 +164,9 @@ double AvailableMemoryBytes() {
   }
   return 0;
 }
+
+namespace {
+
 
 }  // namespace
 

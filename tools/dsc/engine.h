@@ -42,6 +42,9 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const ModelFlags& flags, int6
 // last layer ran one row, decode steps took up to 15 ms more in that layer's MoE).
 void MapWeightsIn(const frontend::Checkpoint& checkpoint);
 
+// MemAvailable of /proc/meminfo in bytes (0 when it cannot be read).
+double AvailableMemoryBytes();
+
 // Whether the weights are read into memory: --no-mmap, --mmap, or by default when the
 // checkpoint takes at most half of MemAvailable (so the copy leaves room for the page cache
 // and the KV caches; a larger checkpoint stays mapped).

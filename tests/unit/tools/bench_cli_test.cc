@@ -152,6 +152,13 @@ TEST(BenchCliTest, ProjectionAndBaselinesOnTinyA) {
   EXPECT_GT(p["decode_tok_s"].get<double>(), 0);
   EXPECT_GT(p["bound_tok_s"].get<double>(), 0);
   EXPECT_GT(p["prefill_tok_s"].get<double>(), 0);
+  // Two bandwidth passes bracket the profiled run (the 64 MiB buffer fits beside tiny-a): the
+  // one before the model loaded, and the one after it that the bound uses.
+  const double before = j["bandwidth_before_bytes_s"].get<double>(), after = j["bandwidth_bytes_s"].get<double>();
+  EXPECT_GT(before, 0);
+  EXPECT_EQ(p["bandwidth_bytes_s"].get<double>(), after);
+  EXPECT_DOUBLE_EQ(j["bandwidth_drift"].get<double>(), after / before);
+  EXPECT_DOUBLE_EQ(p["bound_s_per_token"].get<double>(), p["decode_bytes_per_token"].get<double>() / after);
   ASSERT_EQ(j["baselines"].size(), 2u);
   EXPECT_EQ(j["baselines"][0]["kind"], "dense");
   EXPECT_EQ(j["baselines"][1]["kind"], "moe");
