@@ -376,7 +376,8 @@ BENCHMARK(BM_MlaWuvPerHead)->Arg(0)->Arg(1)->UseRealTime();
 // MLA decode's attention over the cached latents at DeepSeek's shape (128 heads, rank 512,
 // rope 64; runtime/interp/latent_attention_fast.cc): one query row, all heads, scores +
 // softmax + weighted sum, with the pool as mla_decode_attention passes it for long contexts.
-// args: cached positions, threads. Counter: ms per call (one layer, one token).
+// args: cached positions, threads, BF16 products (0/1; 1 falls back to float32 without
+// AVX-512 BF16). Counter: ms per call (one layer, one token).
 void BM_LatentAttention(benchmark::State& state) {
   constexpr int64_t kHeads = kMlaHeads, kRank = kMlaRank, kRope = 64;
   const int64_t t = state.range(0);
@@ -387,12 +388,12 @@ void BM_LatentAttention(benchmark::State& state) {
   const auto start = std::chrono::steady_clock::now();
   for (auto _ : state) {
     runtime::LatentAttentionAllHeads(&pool, ql.data(), qp.data(), kv.data(), pe.data(), t, kHeads, kRank, kRope,
-                                     0.0417f, nullptr, -1, o.data());
+                                     0.0417f, nullptr, -1, o.data(), state.range(2) != 0);
     benchmark::DoNotOptimize(o.data());
   }
   state.counters["ms"] = Seconds(start) * 1e3 / static_cast<double>(state.iterations());
 }
-BENCHMARK(BM_LatentAttention)->ArgsProduct({{512, 4096}, {1, 2}})->UseRealTime();
+BENCHMARK(BM_LatentAttention)->ArgsProduct({{512, 4096}, {1, 2}, {0, 1}})->UseRealTime();
 
 // The timed loop of a GEMV over `copies` weight copies `stride` bytes apart in `buffer` (each
 // copy's scales `scale_offset` bytes into it; 0: no scales), consecutive calls on consecutive

@@ -7,7 +7,8 @@
 //   - q̃ = W_UKᵀ q_nope is a transposed product over W_UK's d_n rows, also read in place
 //     (nvfp4_transposed.h; a BF16 copy of W_UKᵀ, 3.6x the bytes, made this step memory-bound).
 //   - the attention over the cached latents runs for all heads at once
-//     (latent_attention_fast.h), bit-identical to the reference's for the same q̃.
+//     (latent_attention_fast.h), bit-identical to the reference's for the same q̃ (with BF16
+//     products instead in the opt-in `--activations bf16` mode).
 // The products are split over the engine's threads by heads (W_UV on each thread's own kernels).
 // Differs from the reference only in the products' summation order and in applying the
 // per-tensor scale once per sum instead of once per weight (float32 roundings).
@@ -56,6 +57,7 @@ EvalResult FastMlaDecodeAttention(const EvalArgs& a) {
 
   Tensor o = a.NewFloat(0);
   ThreadPool& pool = *fast->pool();
+  const bool bf16 = fast->bf16_activations();
   // Scratch that only grows; the pool's threads reach it through the local pointers.
   thread_local std::vector<float> scratch;
   if (scratch.size() < static_cast<size_t>(2 * h * rank)) scratch.resize(2 * h * rank);
@@ -95,7 +97,7 @@ EvalResult FastMlaDecodeAttention(const EvalArgs& a) {
         absorb(i, begin, end);
         LatentAttentionAllHeads(nullptr, ql + begin * rank, q_pe + begin * dr, kv.f.data(), pe.f.data(), t,
                                 end - begin, rank, dr, attrs->scale, mask_row, last_visible,
-                                ol + begin * rank);
+                                ol + begin * rank, bf16);
         unabsorb(i, begin, end, thread);
       });
       continue;
@@ -105,7 +107,7 @@ EvalResult FastMlaDecodeAttention(const EvalArgs& a) {
       absorb(i, begin, end);
     });
     LatentAttentionAllHeads(&pool, ql, q_pe, kv.f.data(), pe.f.data(), t, h, rank, dr, attrs->scale, mask_row,
-                            last_visible, ol);
+                            last_visible, ol, bf16);
     pool.Run([&](int thread) {
       const auto [begin, end] = SplitRows(h, pool.size(), thread, 1);
       unabsorb(i, begin, end, thread);

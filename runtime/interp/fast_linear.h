@@ -40,6 +40,10 @@ class FastLinear {
 
   // The engine's threads (nullptr: run everything on the calling thread).
   virtual ThreadPool* pool() { return nullptr; }
+
+  // The opt-in reduced precision (`--activations bf16`): activations rounded to BF16 in the
+  // products, MLA's latent attention included (latent_attention_fast.h).
+  virtual bool bf16_activations() const { return false; }
 };
 
 }  // namespace dsc::runtime

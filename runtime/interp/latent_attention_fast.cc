@@ -14,6 +14,7 @@
 #include "numerics/exp.h"
 #include "runtime/cpu_kernels.h"
 #include "runtime/interp/kernels_attention.h"
+#include "runtime/interp/latent_attention_bf16.h"
 
 namespace dsc::runtime {
 namespace {
@@ -165,7 +166,7 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void AccumulateValu
 
 void LatentAttentionAllHeads(ThreadPool* pool, const float* q_latent, const float* q_pe, const float* kv,
                              const float* pe, int64_t t, int64_t heads, int64_t rank, int64_t dr, float scale,
-                             const float* mask, int64_t last_visible, float* o_latent) {
+                             const float* mask, int64_t last_visible, float* o_latent, bool bf16) {
   const int64_t groups = (heads + kLanes - 1) / kLanes, padded = groups * kLanes;
   // The keys whose score is not −inf whatever the dot, in increasing order: the others add
   // exp(−inf) = 0 to the sum and nothing to ō in the reference.
@@ -202,6 +203,18 @@ void LatentAttentionAllHeads(ThreadPool* pool, const float* q_latent, const floa
     for (int64_t c = 0; c < rank; ++c) ql_t[(g * rank + c) * kLanes + lane] = q_latent[h * rank + c];
     for (int64_t c = 0; c < dr; ++c) qp_t[(g * dr + c) * kLanes + lane] = q_pe[h * dr + c];
   }
+  // The BF16 products (latent_attention_bf16.h): the queries packed as BF16 pairs.
+  thread_local std::vector<uint32_t> packed;
+  const bool use_bf16 = bf16 && bf16_attention::Usable(rank, dr);
+  uint32_t* ql_b = nullptr;
+  uint32_t* qp_b = nullptr;
+  if (use_bf16) {
+    packed.resize(static_cast<size_t>(groups * (rank / 2 + dr / 2) * kLanes));
+    ql_b = packed.data();
+    qp_b = ql_b + groups * (rank / 2) * kLanes;
+    bf16_attention::PackQueries(q_latent, heads, rank, ql_b);
+    bf16_attention::PackQueries(q_pe, heads, dr, qp_b);
+  }
   const int threads = pool != nullptr ? pool->size() : 1;
   auto run = [&](absl::FunctionRef<void(int)> part) {
     if (pool != nullptr) {
@@ -212,7 +225,11 @@ void LatentAttentionAllHeads(ThreadPool* pool, const float* q_latent, const floa
   };
   run([&](int thread) {  // scores, keys split over the threads
     const auto [begin, end] = SplitRows(n, threads, thread, 1);
-    ScoreKeys(ql_t, qp_t, kv, pe, rank, dr, groups, keys, begin, end, scale, mask, z);
+    if (use_bf16) {
+      bf16_attention::ScoreKeys(ql_b, qp_b, kv, pe, rank, dr, groups, keys, begin, end, scale, mask, z);
+    } else {
+      ScoreKeys(ql_t, qp_t, kv, pe, rank, dr, groups, keys, begin, end, scale, mask, z);
+    }
   });
   // Softmax per head in place, in z's layout (a key's heads side by side), each head's lane
   // through the keys in order as the reference goes through its row: max, exponentials, sum,
@@ -241,7 +258,11 @@ void LatentAttentionAllHeads(ThreadPool* pool, const float* q_latent, const floa
   });
   run([&](int thread) {  // ō, its columns split over the threads (each sum stays in key order)
     const auto [c0, c1] = SplitRows(rank, threads, thread, kLanes);
-    AccumulateValues(z, padded, kv, keys, n, heads, rank, c0, c1, o_latent, rank);
+    if (use_bf16) {
+      bf16_attention::AccumulateValues(z, padded, kv, keys, n, heads, rank, c0, c1, o_latent, rank);
+    } else {
+      AccumulateValues(z, padded, kv, keys, n, heads, rank, c0, c1, o_latent, rank);
+    }
   });
 }
 

@@ -25,9 +25,10 @@ void AddModelFlags(ArgParser& p, ModelFlags* f, bool with_artifact) {
   p.AddChoice("--kv-cache", {"fp8", "bf16", "f32"}, &f->kv_cache,
               "MLA latent cache dtype (default fp8, the release's E4M3 round trip)");
   p.AddChoice("--activations", {"f32", "bf16"}, &f->activations,
-              "NVFP4 decode products: f32 (default; weights decoded exactly, float32 activations) or "
-              "bf16 (activations rounded to BF16, ~2^-9 relative error per element: faster where the "
-              "float32 kernel is compute-bound, e.g. AMD Zen 4; needs AVX-512 BF16, --engine jit)");
+              "decode products: f32 (default; weights decoded exactly, float32 activations) or "
+              "bf16 (the NVFP4 GEMVs' activations and MLA decode attention's queries, cached latents "
+              "and probabilities rounded to BF16, ~2^-9 relative error per element: faster where the "
+              "float32 kernels are compute-bound, e.g. AMD Zen 4; needs AVX-512 BF16, --engine jit)");
   p.AddBool("--check-weights", &f->check_weights,
             "scan every float weight and scale for NaN/Inf at load (reads the whole checkpoint)");
   p.AddBool("--no-mmap", &f->no_mmap,

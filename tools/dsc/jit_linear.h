@@ -39,6 +39,7 @@ class JitLinear : public runtime::FastLinear {
                int64_t k, const float* x, int64_t m, float* y, int64_t row_begin, int64_t row_end,
                int thread) override;
   runtime::ThreadPool* pool() override { return &pool_; }
+  bool bf16_activations() const override { return bf16_activations_; }
 
   // The kernel Run uses for a product with m activation rows, or nullopt (reference path).
   static std::optional<codegen::LinearKernelSpec> SpecFor(ir::QuantFormat format, int64_t m, int64_t n, int64_t k);

@@ -3,6 +3,7 @@
 // against ref::MlaLatentAttentionRow with its default sequential dot, head by head, bit for
 // bit: ragged head counts (1, 16, 19: a partly filled vector), a rank that is no multiple of the
 // column split, keys the mask drops, causal limits, and a row whose keys are all dropped (NaN).
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -11,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "runtime/interp/kernels_attention.h"
+#include "runtime/interp/latent_attention_bf16.h"
 #include "runtime/interp/latent_attention_fast.h"
 #include "tests/unit/runtime/test_util.h"
 
@@ -96,6 +98,91 @@ TEST(LatentAttentionFastTest, WideLatentAndSeveralKeyBlocksStayBitIdentical) {
       int nonzero = 0;
       for (float v : want) nonzero += std::isfinite(v) && v != 0.0f;
       EXPECT_EQ(nonzero, static_cast<int>(want.size()));
+    }
+  }
+}
+
+// The value bits of bf16(v), round to nearest even (as VCVTNEPS2BF16), as a float.
+float RoundBf16(float v) {
+  uint32_t bits;
+  std::memcpy(&bits, &v, sizeof(bits));
+  bits = (bits + 0x7fffu + ((bits >> 16) & 1u)) & 0xffff0000u;
+  std::memcpy(&v, &bits, sizeof(v));
+  return v;
+}
+
+// The opt-in BF16 products (bf16 = true) against the same math in double on BF16-rounded
+// queries, latents and probabilities (the softmax in float32 as in the kernel): what the mode
+// promises, to float32 summation error. And against the float32 reference: the error the mode
+// costs, small. Ragged: 19 heads (a partial 16-head group, a partial 4-head tile), a latent of
+// 80 (a 64-column tile and a 16-column one; 2 threads split it at 48), odd key counts (a
+// half-empty last key pair), 300 keys (three key blocks), masked keys. Where the CPU lacks
+// AVX-512 BF16 the flag falls back to the float32 products, bit for bit.
+TEST(LatentAttentionFastTest, Bf16ProductsMatchTheirDefinition) {
+  constexpr int64_t kHeads = 19, kWidth = 80, kRopeWidth = 6;
+  ThreadPool pool(2);
+  const bool bf16 = bf16_attention::Usable(kWidth, kRopeWidth);
+  for (int64_t t : {int64_t{1}, int64_t{9}, int64_t{53}, int64_t{300}}) {
+    for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+      for (bool masked : {false, true}) {
+        SCOPED_TRACE(absl::StrCat("t=", t, " pool=", p != nullptr, " masked=", masked, " bf16=", bf16));
+        const uint32_t seed = static_cast<uint32_t>(t * 10 + (masked ? 1 : 0));
+        const std::vector<float> ql = testing::RandomVector(kHeads * kWidth, seed, -1.0f, 1.0f);
+        const std::vector<float> qp = testing::RandomVector(kHeads * kRopeWidth, seed + 1, -1.0f, 1.0f);
+        const std::vector<float> kv = testing::RandomVector(t * kWidth, seed + 2, -2.0f, 2.0f);
+        const std::vector<float> pe = testing::RandomVector(t * kRopeWidth, seed + 3, -2.0f, 2.0f);
+        std::vector<float> mask = testing::RandomVector(t, seed + 4, -0.5f, 0.5f);
+        for (int64_t j = 1; j < t; j += 5) mask[j] = kNegInf;
+        const float* m = masked ? mask.data() : nullptr;
+        const float scale = 0.173f;
+        std::vector<float> got(kHeads * kWidth, 1.0f), exact(kHeads * kWidth), z(t);
+        LatentAttentionAllHeads(p, ql.data(), qp.data(), kv.data(), pe.data(), t, kHeads, kWidth, kRopeWidth, scale, m,
+                                -1, got.data(), /*bf16=*/true);
+        for (int64_t h = 0; h < kHeads; ++h) {
+          ref::MlaLatentAttentionRow(ql.data() + h * kWidth, qp.data() + h * kRopeWidth, kv.data(), pe.data(), t,
+                                     kWidth, kRopeWidth, scale, m, -1, z.data(), exact.data() + h * kWidth, nullptr);
+        }
+        if (!bf16) {
+          EXPECT_EQ(std::memcmp(got.data(), exact.data(), exact.size() * sizeof(float)), 0);
+          continue;
+        }
+        double worst_definition = 0, err2 = 0, norm2 = 0;
+        for (int64_t h = 0; h < kHeads; ++h) {
+          std::vector<float> s(t);
+          float top = -std::numeric_limits<float>::infinity();
+          for (int64_t j = 0; j < t; ++j) {
+            double dot = 0;
+            for (int64_t c = 0; c < kWidth; ++c) {
+              dot += double{RoundBf16(ql[h * kWidth + c])} * RoundBf16(kv[j * kWidth + c]);
+            }
+            for (int64_t c = 0; c < kRopeWidth; ++c) {
+              dot += double{RoundBf16(qp[h * kRopeWidth + c])} * RoundBf16(pe[j * kRopeWidth + c]);
+            }
+            s[j] = static_cast<float>(scale * dot) + (m != nullptr ? m[j] : 0.0f);
+            top = std::max(top, s[j]);
+          }
+          double sum = 0;
+          for (int64_t j = 0; j < t; ++j) sum += std::exp(double{s[j]} - top);
+          for (int64_t c = 0; c < kWidth; ++c) {
+            double want = 0;
+            for (int64_t j = 0; j < t; ++j) {
+              const float prob = static_cast<float>(std::exp(double{s[j]} - top) / sum);
+              want += double{RoundBf16(prob)} * RoundBf16(kv[j * kWidth + c]);
+            }
+            const float v = got[h * kWidth + c];
+            ASSERT_TRUE(std::isfinite(v));
+            worst_definition = std::max(worst_definition, std::abs(v - want));
+            err2 += (double{v} - exact[h * kWidth + c]) * (double{v} - exact[h * kWidth + c]);
+            norm2 += double{exact[h * kWidth + c]} * exact[h * kWidth + c];
+          }
+        }
+        // Values up to 2: float32 sums and a float32 softmax against double, and a probability
+        // that lands on the other side of a BF16 rounding boundary (2^-9 of it) now and then
+        // (measured: at most 3e-5, at 300 keys).
+        EXPECT_LT(worst_definition, 2e-4);
+        EXPECT_LT(std::sqrt(err2 / norm2), 1e-2);  // against float32: 1.4e-3 to 3.1e-3 measured
+        EXPECT_GT(std::sqrt(err2 / norm2), 0.0);   // and it is the BF16 path that ran
+      }
     }
   }
 }
