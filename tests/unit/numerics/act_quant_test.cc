@@ -2,7 +2,11 @@
 // example of formats.md §7 and an independent per-element formula.
 #include "numerics/act_quant.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -67,6 +71,67 @@ TEST(ActQuantTest, QuantizeAndRoundTripMatchTheFormulaOnRaggedData) {
       }
     }
   }
+}
+
+// The round trip (vectorized where the CPU has AVX-512) against the scalar definition bit for
+// bit, on the values where E4M3 rounding has edges: ties in both ranges, the subnormal/normal
+// boundary, the clamp at ±448 and past it, ±0, float32 subnormals, and random finite bit
+// patterns under each block's amax; every fifth block also holds ±inf and NaN (its scale is then
+// inf: NaNs and zeros, as in the scalar code). Blocks of 128 and of 40 (a 16-lane vector tail).
+TEST(ActQuantTest, RoundTripEqualsTheScalarDefinitionBitForBit) {
+  // In units of the block scale: exact for a power-of-two (UE8M0) scale.
+  const std::vector<float> edges = {0.0f, -0.0f, 448.0f, -448.0f, 447.9f, 464.0f, 480.0f, 1e6f, -1e6f,
+                                    0.015625f, 0.0156249f, 0.01562501f, 0.0146484375f, 0.0009765625f,
+                                    0.00146484375f, 0.00048828125f, 1.0625f, 1.1875f, -1.0625f, 3.25f,
+                                    0.9999f, 0.02734375f, -0.0107421875f};
+  const std::vector<float> non_finite = {std::numeric_limits<float>::infinity(),
+                                         -std::numeric_limits<float>::infinity(),
+                                         std::numeric_limits<float>::quiet_NaN()};
+  int ties_checked = 0;
+  for (ActScaleFormat format : {ActScaleFormat::kPlain, ActScaleFormat::kUe8m0}) {
+    for (int64_t block : {int64_t{128}, int64_t{40}}) {
+      for (float top : {448.0f, 1.0f, 3.7e5f}) {  // each block's amax
+        const float unit = ActQuantScale(top, ActScaleFormat::kUe8m0);
+        std::vector<float> x;
+        uint32_t pattern = 0x00012345u;
+        for (int64_t b = 0; b < 40; ++b) {
+          x.push_back(top);
+          for (int64_t j = 1; j < block; ++j) {
+            const size_t k = static_cast<size_t>(j) % (edges.size() + 4);
+            if (b % 5 == 0 && k < non_finite.size()) {
+              x.push_back(non_finite[k]);
+            } else if (k < edges.size()) {
+              x.push_back(std::clamp(edges[k] * unit, -top, top));
+            } else {
+              float v;
+              do {  // every exponent below the amax, both signs
+                pattern = pattern * 1664525u + 1013904223u;
+                std::memcpy(&v, &pattern, sizeof(v));
+              } while (!(std::fabs(v) <= top));
+              x.push_back(v);
+            }
+          }
+        }
+        std::vector<float> got = x, want = x;
+        ASSERT_TRUE(ActQuantRoundTrip(got.data(), static_cast<int64_t>(got.size()), block, format).ok());
+        for (size_t b = 0; b < x.size(); b += block) {
+          const float s = ActQuantBlockScale(x.data() + b, block, format);
+          for (size_t j = b; j < b + block; ++j) {
+            const float v = std::clamp(x[j] / s, -448.0f, 448.0f);
+            want[j] = DecodeE4m3(EncodeE4m3(v)) * s;
+            ties_checked += v == 1.0625f || v == 0.0009765625f;
+          }
+        }
+        for (size_t i = 0; i < x.size(); ++i) {
+          uint32_t g, w;
+          std::memcpy(&g, &got[i], sizeof(g));
+          std::memcpy(&w, &want[i], sizeof(w));
+          ASSERT_EQ(g, w) << "x=" << x[i] << " i=" << i << " block=" << block << " top=" << top;
+        }
+      }
+    }
+  }
+  EXPECT_GT(ties_checked, 100);  // exact ties did reach the rounding
 }
 
 TEST(ActQuantTest, RejectsCountsThatDoNotSplitIntoBlocks) {
