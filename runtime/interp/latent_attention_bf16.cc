@@ -105,14 +105,20 @@ bool Usable(int64_t rank, int64_t dr) {
   return cpu && rank % kLanes == 0 && dr % 2 == 0;
 }
 
-void PackQueries(const float* q, int64_t heads, int64_t width, uint32_t* qb) {
+DSC_BF16_TARGET void PackQueries(const float* q, int64_t heads, int64_t width, uint32_t* qb) {
   const int64_t groups = (heads + kLanes - 1) / kLanes, pairs = width / 2;
-  std::fill(qb, qb + groups * pairs * kLanes, 0u);
+  if (heads % kLanes != 0) std::fill(qb, qb + groups * pairs * kLanes, 0u);  // the padding lanes
   for (int64_t h = 0; h < heads; ++h) {
     const int64_t g = h / kLanes, lane = h % kLanes;
-    for (int64_t c2 = 0; c2 < pairs; ++c2) {
-      qb[(g * pairs + c2) * kLanes + lane] = Pair(q[h * width + 2 * c2], q[h * width + 2 * c2 + 1]);
+    uint32_t* out = qb + g * pairs * kLanes + lane;
+    const float* row = q + h * width;
+    int64_t c2 = 0;
+    for (; 2 * c2 + kLanes <= width; c2 += kLanes / 2) {  // 16 values: 8 pairs, one conversion
+      alignas(32) uint32_t converted[kLanes / 2];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(converted), Convert(row + 2 * c2));
+      for (int i = 0; i < kLanes / 2; ++i) out[(c2 + i) * kLanes] = converted[i];
     }
+    for (; c2 < pairs; ++c2) out[c2 * kLanes] = Pair(row[2 * c2], row[2 * c2 + 1]);
   }
 }
 

@@ -197,13 +197,8 @@ void LatentAttentionAllHeads(ThreadPool* pool, const float* q_latent, const floa
   float* const qp_t = ql_t + ql_size;
   float* const z = qp_t + qp_size;
   float* const column = z + z_size;  // per head: the softmax's max (the exponentials' shift)
-  std::fill(ql_t, ql_t + ql_size + qp_size, 0.0f);  // padding lanes of the last group stay zero
-  for (int64_t h = 0; h < heads; ++h) {
-    const int64_t g = h / kLanes, lane = h % kLanes;
-    for (int64_t c = 0; c < rank; ++c) ql_t[(g * rank + c) * kLanes + lane] = q_latent[h * rank + c];
-    for (int64_t c = 0; c < dr; ++c) qp_t[(g * dr + c) * kLanes + lane] = q_pe[h * dr + c];
-  }
-  // The BF16 products (latent_attention_bf16.h): the queries packed as BF16 pairs.
+  // The queries in the scores' layout: float32, or for the BF16 products
+  // (latent_attention_bf16.h) BF16 pairs.
   thread_local std::vector<uint32_t> packed;
   const bool use_bf16 = bf16 && bf16_attention::Usable(rank, dr);
   uint32_t* ql_b = nullptr;
@@ -214,6 +209,13 @@ void LatentAttentionAllHeads(ThreadPool* pool, const float* q_latent, const floa
     qp_b = ql_b + groups * (rank / 2) * kLanes;
     bf16_attention::PackQueries(q_latent, heads, rank, ql_b);
     bf16_attention::PackQueries(q_pe, heads, dr, qp_b);
+  } else {
+    std::fill(ql_t, ql_t + ql_size + qp_size, 0.0f);  // padding lanes of the last group stay zero
+    for (int64_t h = 0; h < heads; ++h) {
+      const int64_t g = h / kLanes, lane = h % kLanes;
+      for (int64_t c = 0; c < rank; ++c) ql_t[(g * rank + c) * kLanes + lane] = q_latent[h * rank + c];
+      for (int64_t c = 0; c < dr; ++c) qp_t[(g * dr + c) * kLanes + lane] = q_pe[h * dr + c];
+    }
   }
   const int threads = pool != nullptr ? pool->size() : 1;
   auto run = [&](absl::FunctionRef<void(int)> part) {

@@ -114,74 +114,77 @@ float RoundBf16(float v) {
 // The opt-in BF16 products (bf16 = true) against the same math in double on BF16-rounded
 // queries, latents and probabilities (the softmax in float32 as in the kernel): what the mode
 // promises, to float32 summation error. And against the float32 reference: the error the mode
-// costs, small. Ragged: 19 heads (a partial 16-head group, a partial 4-head tile), a latent of
-// 80 (a 64-column tile and a 16-column one; 2 threads split it at 48), odd key counts (a
-// half-empty last key pair), 300 keys (three key blocks), masked keys. Where the CPU lacks
-// AVX-512 BF16 the flag falls back to the float32 products, bit for bit.
+// costs, small. Ragged: 19 heads (a partial 16-head group, a partial 4-head tile) and 32 (two
+// whole groups), a latent of 80 (a 64-column tile and a 16-column one; 2 threads split it at
+// 48), odd key counts (a half-empty last key pair), 300 keys (three key blocks), masked keys.
+// Where the CPU lacks AVX-512 BF16 the flag falls back to the float32 products, bit for bit.
 TEST(LatentAttentionFastTest, Bf16ProductsMatchTheirDefinition) {
-  constexpr int64_t kHeads = 19, kWidth = 80, kRopeWidth = 6;
+  constexpr int64_t kWidth = 80, kRopeWidth = 6;
   ThreadPool pool(2);
   const bool bf16 = bf16_attention::Usable(kWidth, kRopeWidth);
-  for (int64_t t : {int64_t{1}, int64_t{9}, int64_t{53}, int64_t{300}}) {
-    for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
-      for (bool masked : {false, true}) {
-        SCOPED_TRACE(absl::StrCat("t=", t, " pool=", p != nullptr, " masked=", masked, " bf16=", bf16));
-        const uint32_t seed = static_cast<uint32_t>(t * 10 + (masked ? 1 : 0));
-        const std::vector<float> ql = testing::RandomVector(kHeads * kWidth, seed, -1.0f, 1.0f);
-        const std::vector<float> qp = testing::RandomVector(kHeads * kRopeWidth, seed + 1, -1.0f, 1.0f);
-        const std::vector<float> kv = testing::RandomVector(t * kWidth, seed + 2, -2.0f, 2.0f);
-        const std::vector<float> pe = testing::RandomVector(t * kRopeWidth, seed + 3, -2.0f, 2.0f);
-        std::vector<float> mask = testing::RandomVector(t, seed + 4, -0.5f, 0.5f);
-        for (int64_t j = 1; j < t; j += 5) mask[j] = kNegInf;
-        const float* m = masked ? mask.data() : nullptr;
-        const float scale = 0.173f;
-        std::vector<float> got(kHeads * kWidth, 1.0f), exact(kHeads * kWidth), z(t);
-        LatentAttentionAllHeads(p, ql.data(), qp.data(), kv.data(), pe.data(), t, kHeads, kWidth, kRopeWidth, scale, m,
-                                -1, got.data(), /*bf16=*/true);
-        for (int64_t h = 0; h < kHeads; ++h) {
-          ref::MlaLatentAttentionRow(ql.data() + h * kWidth, qp.data() + h * kRopeWidth, kv.data(), pe.data(), t,
-                                     kWidth, kRopeWidth, scale, m, -1, z.data(), exact.data() + h * kWidth, nullptr);
-        }
-        if (!bf16) {
-          EXPECT_EQ(std::memcmp(got.data(), exact.data(), exact.size() * sizeof(float)), 0);
-          continue;
-        }
-        double worst_definition = 0, err2 = 0, norm2 = 0;
-        for (int64_t h = 0; h < kHeads; ++h) {
-          std::vector<float> s(t);
-          float top = -std::numeric_limits<float>::infinity();
-          for (int64_t j = 0; j < t; ++j) {
-            double dot = 0;
-            for (int64_t c = 0; c < kWidth; ++c) {
-              dot += double{RoundBf16(ql[h * kWidth + c])} * RoundBf16(kv[j * kWidth + c]);
-            }
-            for (int64_t c = 0; c < kRopeWidth; ++c) {
-              dot += double{RoundBf16(qp[h * kRopeWidth + c])} * RoundBf16(pe[j * kRopeWidth + c]);
-            }
-            s[j] = static_cast<float>(scale * dot) + (m != nullptr ? m[j] : 0.0f);
-            top = std::max(top, s[j]);
+  for (int64_t heads : {int64_t{19}, int64_t{32}}) {
+    for (int64_t t : {int64_t{1}, int64_t{9}, int64_t{53}, int64_t{300}}) {
+      for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+        for (bool masked : {false, true}) {
+          SCOPED_TRACE(
+              absl::StrCat("heads=", heads, " t=", t, " pool=", p != nullptr, " masked=", masked, " bf16=", bf16));
+          const uint32_t seed = static_cast<uint32_t>(heads * 10000 + t * 10 + (masked ? 1 : 0));
+          const std::vector<float> ql = testing::RandomVector(heads * kWidth, seed, -1.0f, 1.0f);
+          const std::vector<float> qp = testing::RandomVector(heads * kRopeWidth, seed + 1, -1.0f, 1.0f);
+          const std::vector<float> kv = testing::RandomVector(t * kWidth, seed + 2, -2.0f, 2.0f);
+          const std::vector<float> pe = testing::RandomVector(t * kRopeWidth, seed + 3, -2.0f, 2.0f);
+          std::vector<float> mask = testing::RandomVector(t, seed + 4, -0.5f, 0.5f);
+          for (int64_t j = 1; j < t; j += 5) mask[j] = kNegInf;
+          const float* m = masked ? mask.data() : nullptr;
+          const float scale = 0.173f;
+          std::vector<float> got(heads * kWidth, 1.0f), exact(heads * kWidth), z(t);
+          LatentAttentionAllHeads(p, ql.data(), qp.data(), kv.data(), pe.data(), t, heads, kWidth, kRopeWidth, scale, m,
+                                  -1, got.data(), /*bf16=*/true);
+          for (int64_t h = 0; h < heads; ++h) {
+            ref::MlaLatentAttentionRow(ql.data() + h * kWidth, qp.data() + h * kRopeWidth, kv.data(), pe.data(), t,
+                                       kWidth, kRopeWidth, scale, m, -1, z.data(), exact.data() + h * kWidth, nullptr);
           }
-          double sum = 0;
-          for (int64_t j = 0; j < t; ++j) sum += std::exp(double{s[j]} - top);
-          for (int64_t c = 0; c < kWidth; ++c) {
-            double want = 0;
+          if (!bf16) {
+            EXPECT_EQ(std::memcmp(got.data(), exact.data(), exact.size() * sizeof(float)), 0);
+            continue;
+          }
+          double worst_definition = 0, err2 = 0, norm2 = 0;
+          for (int64_t h = 0; h < heads; ++h) {
+            std::vector<float> s(t);
+            float top = -std::numeric_limits<float>::infinity();
             for (int64_t j = 0; j < t; ++j) {
-              const float prob = static_cast<float>(std::exp(double{s[j]} - top) / sum);
-              want += double{RoundBf16(prob)} * RoundBf16(kv[j * kWidth + c]);
+              double dot = 0;
+              for (int64_t c = 0; c < kWidth; ++c) {
+                dot += double{RoundBf16(ql[h * kWidth + c])} * RoundBf16(kv[j * kWidth + c]);
+              }
+              for (int64_t c = 0; c < kRopeWidth; ++c) {
+                dot += double{RoundBf16(qp[h * kRopeWidth + c])} * RoundBf16(pe[j * kRopeWidth + c]);
+              }
+              s[j] = static_cast<float>(scale * dot) + (m != nullptr ? m[j] : 0.0f);
+              top = std::max(top, s[j]);
             }
-            const float v = got[h * kWidth + c];
-            ASSERT_TRUE(std::isfinite(v));
-            worst_definition = std::max(worst_definition, std::abs(v - want));
-            err2 += (double{v} - exact[h * kWidth + c]) * (double{v} - exact[h * kWidth + c]);
-            norm2 += double{exact[h * kWidth + c]} * exact[h * kWidth + c];
+            double sum = 0;
+            for (int64_t j = 0; j < t; ++j) sum += std::exp(double{s[j]} - top);
+            for (int64_t c = 0; c < kWidth; ++c) {
+              double want = 0;
+              for (int64_t j = 0; j < t; ++j) {
+                const float prob = static_cast<float>(std::exp(double{s[j]} - top) / sum);
+                want += double{RoundBf16(prob)} * RoundBf16(kv[j * kWidth + c]);
+              }
+              const float v = got[h * kWidth + c];
+              ASSERT_TRUE(std::isfinite(v));
+              worst_definition = std::max(worst_definition, std::abs(v - want));
+              err2 += (double{v} - exact[h * kWidth + c]) * (double{v} - exact[h * kWidth + c]);
+              norm2 += double{exact[h * kWidth + c]} * exact[h * kWidth + c];
+            }
           }
+          // Values up to 2: float32 sums and a float32 softmax against double, and a probability
+          // that lands on the other side of a BF16 rounding boundary (2^-9 of it) now and then
+          // (measured: at most 3e-5, at 300 keys).
+          EXPECT_LT(worst_definition, 2e-4);
+          EXPECT_LT(std::sqrt(err2 / norm2), 1e-2);  // against float32: 1.4e-3 to 3.1e-3 measured
+          EXPECT_GT(std::sqrt(err2 / norm2), 0.0);   // and it is the BF16 path that ran
         }
-        // Values up to 2: float32 sums and a float32 softmax against double, and a probability
-        // that lands on the other side of a BF16 rounding boundary (2^-9 of it) now and then
-        // (measured: at most 3e-5, at 300 keys).
-        EXPECT_LT(worst_definition, 2e-4);
-        EXPECT_LT(std::sqrt(err2 / norm2), 1e-2);  // against float32: 1.4e-3 to 3.1e-3 measured
-        EXPECT_GT(std::sqrt(err2 / norm2), 0.0);   // and it is the BF16 path that ran
       }
     }
   }
