@@ -7,16 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "numerics/scalar_formats.h"
-
-// GCC 12's AVX-512 headers trip -Wmaybe-uninitialized inside their own inline functions.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+#include "numerics/x86_intrinsics.h"
 
 namespace dsc::numerics {
 namespace {

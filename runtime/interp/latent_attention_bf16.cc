@@ -6,15 +6,7 @@
 #include <cstring>
 #include <vector>
 
-// GCC 12's AVX-512 headers trip -Wmaybe-uninitialized inside their own inline functions.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+#include "numerics/x86_intrinsics.h"
 
 #define DSC_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 

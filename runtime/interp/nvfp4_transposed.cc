@@ -13,21 +13,10 @@
 // multiply-adds in the same order); the generic clone rounds each product (no FMA).
 #include "runtime/interp/nvfp4_transposed.h"
 
-// GCC 12's AVX-512 intrinsics start from self-initialized "undefined" vectors, which
-// -Wmaybe-uninitialized reports at the header's lines once they are inlined here (clang has
-// neither the false positive nor the warning group).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
-
 #include <cstring>
 
 #include "numerics/scalar_formats.h"
+#include "numerics/x86_intrinsics.h"
 
 namespace dsc::runtime {
 namespace {

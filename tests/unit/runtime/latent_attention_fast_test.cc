@@ -22,6 +22,19 @@ namespace {
 constexpr int64_t kRank = 40, kRope = 6;
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
+// Queries in [-1, 1], cached latents in [-2, 2] and an additive mask in [-0.5, 0.5] for `heads`
+// heads over t keys.
+struct Inputs {
+  std::vector<float> ql, qp, kv, pe, mask;
+};
+Inputs RandomInputs(int64_t heads, int64_t t, int64_t rank, int64_t rope, uint32_t seed) {
+  return Inputs{testing::RandomVector(heads * rank, seed, -1.0f, 1.0f),
+                testing::RandomVector(heads * rope, seed + 1, -1.0f, 1.0f),
+                testing::RandomVector(t * rank, seed + 2, -2.0f, 2.0f),
+                testing::RandomVector(t * rope, seed + 3, -2.0f, 2.0f),
+                testing::RandomVector(t, seed + 4, -0.5f, 0.5f)};
+}
+
 TEST(LatentAttentionFastTest, BitIdenticalToTheReferenceRow) {
   ThreadPool pool(2);
   for (int64_t heads : {1, 16, 19}) {
@@ -31,11 +44,8 @@ TEST(LatentAttentionFastTest, BitIdenticalToTheReferenceRow) {
         for (bool masked : {false, true}) {
           SCOPED_TRACE(absl::StrCat("heads=", heads, " t=", t, " last_visible=", last_visible, " masked=", masked));
           const uint32_t seed = static_cast<uint32_t>(heads * 1000 + t * 10 + (masked ? 1 : 0));
-          const std::vector<float> ql = testing::RandomVector(heads * kRank, seed, -1.0f, 1.0f);
-          const std::vector<float> qp = testing::RandomVector(heads * kRope, seed + 1, -1.0f, 1.0f);
-          const std::vector<float> kv = testing::RandomVector(t * kRank, seed + 2, -2.0f, 2.0f);
-          const std::vector<float> pe = testing::RandomVector(t * kRope, seed + 3, -2.0f, 2.0f);
-          std::vector<float> mask = testing::RandomVector(t, seed + 4, -0.5f, 0.5f);
+          const auto [ql, qp, kv, pe, random_mask] = RandomInputs(heads, t, kRank, kRope, seed);
+          std::vector<float> mask = random_mask;
           std::mt19937 rng(seed);
           for (float& m : mask) {
             if (rng() % 3 == 0) m = kNegInf;
@@ -129,11 +139,8 @@ TEST(LatentAttentionFastTest, Bf16ProductsMatchTheirDefinition) {
           SCOPED_TRACE(
               absl::StrCat("heads=", heads, " t=", t, " pool=", p != nullptr, " masked=", masked, " bf16=", bf16));
           const uint32_t seed = static_cast<uint32_t>(heads * 10000 + t * 10 + (masked ? 1 : 0));
-          const std::vector<float> ql = testing::RandomVector(heads * kWidth, seed, -1.0f, 1.0f);
-          const std::vector<float> qp = testing::RandomVector(heads * kRopeWidth, seed + 1, -1.0f, 1.0f);
-          const std::vector<float> kv = testing::RandomVector(t * kWidth, seed + 2, -2.0f, 2.0f);
-          const std::vector<float> pe = testing::RandomVector(t * kRopeWidth, seed + 3, -2.0f, 2.0f);
-          std::vector<float> mask = testing::RandomVector(t, seed + 4, -0.5f, 0.5f);
+          const auto [ql, qp, kv, pe, random_mask] = RandomInputs(heads, t, kWidth, kRopeWidth, seed);
+          std::vector<float> mask = random_mask;
           for (int64_t j = 1; j < t; j += 5) mask[j] = kNegInf;
           const float* m = masked ? mask.data() : nullptr;
           const float scale = 0.173f;
