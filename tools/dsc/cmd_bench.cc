@@ -116,8 +116,9 @@ std::string ResultTable(const BenchResult& r, const ModelFlags& flags) {
                                         r.bandwidth.prefetched_bytes_s / 1e9, r.bandwidth.threads,
                                         r.bandwidth.buffer_bytes / 1073741824.0));
   if (r.bandwidth_before.best() > 0) {
-    row(r.timed_run ? "  before the timed run" : "  before the model loaded", absl::StrFormat("%.2f GB/s (after / before %.2f%s)", r.bandwidth_before.best() / 1e9,
-                                                  r.bandwidth_drift(), r.bandwidth_unsteady() ? ": UNSTEADY" : ""));
+    row(r.timed_run ? "  before the timed run" : "  before the model loaded",
+        absl::StrFormat("%.2f GB/s (after / before %.2f%s)", r.bandwidth_before.best() / 1e9, r.bandwidth_drift(),
+                        r.bandwidth_unsteady() ? ": UNSTEADY" : ""));
   }
   row("decode roofline fraction", absl::StrFormat("%.3f", r.roofline_fraction()));
   row("peak RSS", absl::StrFormat("%.1f MiB", r.peak_rss_bytes / 1048576.0));

@@ -165,11 +165,6 @@ double AvailableMemoryBytes() {
   return 0;
 }
 
-namespace {
-
-
-}  // namespace
-
 bool ReadsWeightsIntoMemory(const frontend::Checkpoint& checkpoint, const ModelFlags& flags) {
   if (flags.no_mmap || flags.mmap) return flags.no_mmap;
   return static_cast<double>(ShardBytes(checkpoint)) <= 0.5 * AvailableMemoryBytes();
