@@ -3,9 +3,9 @@
 #include "runtime/interp/latent_attention_bf16.h"
 
 #include <algorithm>
-#include <cstring>
 #include <vector>
 
+#include "numerics/scalar_formats.h"
 #include "numerics/x86_intrinsics.h"
 
 #define DSC_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
@@ -18,15 +18,10 @@ constexpr int64_t kKeyBlock = 128;  // keys per block of the weighted sum (an ev
 constexpr int kTileHeads = 4;
 constexpr int kTileVectors = 4;  // 64 columns
 
-// Round to nearest even, as VCVTNEPS2BF16 (NaN stays NaN).
-uint16_t ToBf16(float value) {
-  uint32_t bits;
-  std::memcpy(&bits, &value, sizeof(bits));
-  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x40);
-  return static_cast<uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+// Two values as BF16 words (round to nearest even, as VCVTNEPS2BF16), `even` in the low one.
+uint32_t Pair(float even, float odd) {
+  return numerics::FloatToBf16(even) | (uint32_t{numerics::FloatToBf16(odd)} << 16);
 }
-
-uint32_t Pair(float even, float odd) { return ToBf16(even) | (uint32_t{ToBf16(odd)} << 16); }
 
 // 16 floats → 16 BF16 words.
 DSC_BF16_TARGET inline __m256i Convert(const float* p) { return (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(p)); }
@@ -165,9 +160,7 @@ DSC_BF16_TARGET void AccumulateValues(const float* p, int64_t ldp, const float* 
   thread_local std::vector<uint32_t> weight_store;
   weight_store.resize(static_cast<size_t>(tiles * (kKeyBlock / 2) * kTileHeads));
   alignas(64) __m512i strip[kKeyBlock / 2][kTileVectors];
-  for (int64_t h = 0; h < heads; ++h) {
-    for (int64_t c = c0; c < c1; ++c) o[h * ldo + c] = 0.0f;
-  }
+  for (int64_t h = 0; h < heads; ++h) std::fill(o + h * ldo + c0, o + h * ldo + c1, 0.0f);
   const __m256i zero = _mm256_setzero_si256();
   for (int64_t i0 = 0; i0 < n; i0 += kKeyBlock) {
     const int64_t i1 = std::min(n, i0 + kKeyBlock), pairs = (i1 - i0 + 1) / 2;

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "numerics/scalar_formats.h"
 #include "runtime/interp/kernels_attention.h"
 #include "runtime/interp/latent_attention_bf16.h"
 #include "runtime/interp/latent_attention_fast.h"
@@ -112,14 +113,8 @@ TEST(LatentAttentionFastTest, WideLatentAndSeveralKeyBlocksStayBitIdentical) {
   }
 }
 
-// The value bits of bf16(v), round to nearest even (as VCVTNEPS2BF16), as a float.
-float RoundBf16(float v) {
-  uint32_t bits;
-  std::memcpy(&bits, &v, sizeof(bits));
-  bits = (bits + 0x7fffu + ((bits >> 16) & 1u)) & 0xffff0000u;
-  std::memcpy(&v, &bits, sizeof(v));
-  return v;
-}
+// bf16(v) (round to nearest even, as VCVTNEPS2BF16) as a float.
+float RoundBf16(float v) { return numerics::Bf16ToFloat(numerics::FloatToBf16(v)); }
 
 // The opt-in BF16 products (bf16 = true) against the same math in double on BF16-rounded
 // queries, latents and probabilities (the softmax in float32 as in the kernel): what the mode
