@@ -457,8 +457,10 @@ BENCHMARK(BM_Fp8Gemv)->ArgsProduct({{0, 1}, {1, 2}})->UseRealTime()->MinTime(1.0
 // Shapes: 0: small's lm_head 32768 x 2048; 1: 16384 x 7168, a slice of the full lm_head.
 constexpr Shape kBf16Shapes[] = {{32768, 2048}, {16384, 7168}};
 
-codegen::LinearKernelSpec Bf16GemvSpec(Shape shape, int64_t rows_per_iteration, int64_t prefetch) {
+codegen::LinearKernelSpec Bf16GemvSpec(Shape shape, int64_t rows_per_iteration, int64_t prefetch,
+                                       bool bf16_activations = false) {
   codegen::LinearKernelSpec spec;
+  spec.bf16_activations = bf16_activations;
   spec.kind = codegen::LinearKernelKind::kBf16Gemv;
   spec.m = 1;
   spec.n = shape.n;
@@ -472,7 +474,13 @@ codegen::LinearKernelSpec Bf16GemvSpec(Shape shape, int64_t rows_per_iteration, 
 void BM_Bf16Gemv(benchmark::State& state) {
   const Shape shape = kBf16Shapes[state.range(0)];
   const int threads = static_cast<int>(state.range(1));
-  const dsc_linear_kernel& kernel = Kernel(Bf16GemvSpec(shape, state.range(2), state.range(3)));
+  const bool bf16_activations = state.range(4) != 0;
+  if (bf16_activations && !HostJit().target().Has("avx512bf16")) {
+    state.SkipWithError("BF16 activations need AVX-512 BF16");
+    return;
+  }
+  const dsc_linear_kernel& kernel =
+      Kernel(Bf16GemvSpec(shape, state.range(2), state.range(3), bf16_activations));
   const size_t bytes = static_cast<size_t>(shape.n * shape.k) * 2;
   const size_t stride = (bytes + 4095) / 4096 * 4096;
   const size_t copies = std::max<size_t>(2, (kWorkingSet + stride - 1) / stride);
@@ -486,12 +494,67 @@ void BM_Bf16Gemv(benchmark::State& state) {
   TimeGemvOverCopies(state, kernel, shape, threads, buffer, stride, copies, 0,
                      static_cast<double>(bytes));
 }
+// The fifth arg: 1 = activations rounded to BF16 (`--activations bf16`), vdpbf16ps.
 BENCHMARK(BM_Bf16Gemv)
-    ->ArgsProduct({{0, 1}, {1, 2}, {0}, {-1}})
-    ->ArgsProduct({{0, 1}, {1, 2}, {0}, {0, 8192, 16384, 32768}})
-    ->ArgsProduct({{0, 1}, {1, 2}, {1, 2}, {-1, 0, 16384}})
+    ->ArgsProduct({{0, 1}, {1, 2}, {0}, {-1}, {0, 1}})
+    ->ArgsProduct({{0, 1}, {1, 2}, {0}, {0, 8192, 16384, 32768}, {0, 1}})
+    ->ArgsProduct({{0, 1}, {1, 2}, {1, 2}, {-1, 0, 16384}, {0, 1}})
     ->UseRealTime()
     ->MinTime(1.0);
+
+// The default BF16 GEMV (A) and a variant (B) called alternately on the same copies, each
+// call timed: the host's read bandwidth changes state within seconds here, which shifts two
+// separate runs by more than the difference between kernels; alternating call by call puts
+// both under the same conditions. Reports both rates and B/A. args: shape, threads, variant:
+// 0 = BF16 activations; 1 = one row per iteration, no software prefetch; 2 = both; 3 = A with
+// BF16 activations too (B: 2 against 0).
+void BM_Bf16GemvAlternate(benchmark::State& state) {
+  const Shape shape = kBf16Shapes[state.range(0)];
+  const int threads = static_cast<int>(state.range(1));
+  const int variant = static_cast<int>(state.range(2));
+  const bool bf16_activations = variant != 1;
+  if (bf16_activations && !HostJit().target().Has("avx512bf16")) {
+    state.SkipWithError("BF16 activations need AVX-512 BF16");
+    return;
+  }
+  const dsc_linear_kernel& a_kernel = Kernel(Bf16GemvSpec(shape, 0, -1, variant == 3));
+  const dsc_linear_kernel& b_kernel =
+      Kernel(Bf16GemvSpec(shape, variant >= 1 ? 1 : 0, variant >= 1 ? 0 : -1, bf16_activations));
+  const size_t bytes = static_cast<size_t>(shape.n * shape.k) * 2;
+  const size_t stride = (bytes + 4095) / 4096 * 4096;
+  const size_t copies = std::max<size_t>(2, (kWorkingSet + stride - 1) / stride);
+  HugeBuffer buffer(stride * copies);
+  uint64_t s = 99;
+  for (size_t c = 0; c < copies; ++c) {
+    uint16_t* w = reinterpret_cast<uint16_t*>(buffer.data() + c * stride);
+    for (size_t i = 0; i < bytes / 2; ++i) w[i] = static_cast<uint16_t>(0x3F80 + (XorShift(s) & 0x7F));
+  }
+  std::vector<float> x = Activations(shape.k), y(shape.n);
+  runtime::ThreadPool pool(threads);
+  runtime::KernelScratch scratch(threads);
+  dsc_linear_args args{};
+  args.x = x.data();
+  args.y = y.data();
+  args.m = 1;
+  args.ldx = shape.k;
+  args.ldy = shape.n;
+  size_t copy = 0, calls = 0;
+  double seconds[2] = {0, 0};
+  for (auto _ : state) {
+    const int which = static_cast<int>(calls % 2);
+    args.w = buffer.data() + copy * stride;
+    const auto start = std::chrono::steady_clock::now();
+    runtime::RunLinear(pool, scratch, which == 0 ? a_kernel : b_kernel, args);
+    seconds[which] += Seconds(start);
+    copy = copy + 1 == copies ? 0 : copy + 1;
+    ++calls;
+  }
+  const double per_kernel = static_cast<double>(bytes) * static_cast<double>(calls / 2);
+  state.counters["A_GB/s"] = per_kernel / seconds[0] / 1e9;
+  state.counters["B_GB/s"] = per_kernel / seconds[1] / 1e9;
+  state.counters["B/A"] = seconds[0] / seconds[1];
+}
+BENCHMARK(BM_Bf16GemvAlternate)->ArgsProduct({{0, 1}, {1, 2}, {0, 1, 2, 3}})->UseRealTime()->MinTime(2.0);
 
 // The BF16 GEMV on L2-resident weights (the first ~1 MiB of rows), this thread, CPU time: its
 // compute ceiling in weight bytes/s. args: shape, rows_per_iteration, prefetch.

@@ -68,9 +68,10 @@ absl::Status ValidateSpec(const LinearKernelSpec& spec) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": GEMM tiles need mr <= 16, nr_vectors <= 8, kc % 128 == 0"));
   }
-  if (spec.bf16_activations && spec.kind != LinearKernelKind::kNvfp4Gemv) {
+  if (spec.bf16_activations && spec.kind != LinearKernelKind::kNvfp4Gemv &&
+      spec.kind != LinearKernelKind::kBf16Gemv) {
     return absl::InvalidArgumentError(
-        absl::StrCat(what, ": BF16 activations exist only for the NVFP4 GEMV"));
+        absl::StrCat(what, ": BF16 activations exist only for the NVFP4 and BF16 GEMVs"));
   }
   return absl::OkStatus();
 }
@@ -82,16 +83,13 @@ absl::StatusOr<dsc_kernel_info> EmitLinearKernel(const LinearKernelSpec& spec,
     return absl::AlreadyExistsError(absl::StrCat(spec.Name(), " is already in the module"));
   }
   KernelBuilder kb(module, target);
+  if (spec.bf16_activations && (kb.isa() != Isa::kAvx512 || !target.Has("avx512bf16"))) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        spec.Name(), ": BF16 activations need AVX-512 BF16, which ", target.ToString(), " lacks"));
+  }
   switch (spec.kind) {
     case LinearKernelKind::kNvfp4Gemv:
-      if (spec.bf16_activations) {
-        if (kb.isa() != Isa::kAvx512 || !target.Has("avx512bf16")) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              spec.Name(), ": BF16 activations need AVX-512 BF16, which ", target.ToString(),
-              " lacks"));
-        }
-        return EmitNvfp4GemvBf16Act(kb, spec);
-      }
+      if (spec.bf16_activations) return EmitNvfp4GemvBf16Act(kb, spec);
       return EmitNvfp4Gemv(kb, spec);
     case LinearKernelKind::kFp8Gemv:
       return EmitFp8Gemv(kb, spec);

@@ -41,8 +41,9 @@ struct LinearKernelSpec {
   int gemm_mr = 0;             // GEMM: activation rows of the register block
   int gemm_nr_vectors = 0;     // GEMM: weight rows of the register block, in vectors
   int gemm_kc = 0;             // GEMM: columns decoded per tile (a multiple of 8·lanes)
-  // NVFP4 GEMV only, opt-in reduced precision: the activations are rounded to BF16 and the
-  // products summed with vdpbf16ps (needs AVX-512 BF16; emit_nvfp4_gemv_bf16act.cc).
+  // NVFP4 and BF16 GEMVs, opt-in reduced precision: the activations are rounded to BF16 and
+  // the products summed with vdpbf16ps (needs AVX-512 BF16; emit_nvfp4_gemv_bf16act.cc,
+  // emit_bf16_gemv.cc).
   bool bf16_activations = false;
 
   // Unique symbol name, e.g. "dsc_nvfp4_gemv_m1_n2048_k7168" (+ tuning suffixes if set).

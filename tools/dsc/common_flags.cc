@@ -26,7 +26,7 @@ void AddModelFlags(ArgParser& p, ModelFlags* f, bool with_artifact) {
               "MLA latent cache dtype (default fp8, the release's E4M3 round trip)");
   p.AddChoice("--activations", {"f32", "bf16"}, &f->activations,
               "decode products: f32 (default; weights decoded exactly, float32 activations) or "
-              "bf16 (the NVFP4 GEMVs' activations and MLA decode attention's queries, cached latents "
+              "bf16 (the NVFP4 and BF16 GEMVs' activations and MLA decode attention's queries, cached latents "
               "and probabilities rounded to BF16, ~2^-9 relative error per element: faster where the "
               "float32 kernels are compute-bound, e.g. AMD Zen 4; needs AVX-512 BF16, --engine jit)");
   p.AddBool("--check-weights", &f->check_weights,

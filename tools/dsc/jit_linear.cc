@@ -144,7 +144,8 @@ const dsc_linear_kernel* JitLinear::KernelFor(const codegen::LinearKernelSpec& s
   std::lock_guard<std::mutex> lock(mu_);
   // One activation precision per engine, so the cache key need not hold it.
   codegen::LinearKernelSpec adapted = spec_in;
-  adapted.bf16_activations = bf16_activations_ && spec_in.kind == codegen::LinearKernelKind::kNvfp4Gemv;
+  adapted.bf16_activations = bf16_activations_ && (spec_in.kind == codegen::LinearKernelKind::kNvfp4Gemv ||
+                                                   spec_in.kind == codegen::LinearKernelKind::kBf16Gemv);
   const codegen::LinearKernelSpec* spec = &adapted;
   auto key = Key(*spec);
   auto it = kernels_.find(key);

@@ -25,7 +25,7 @@ namespace dsc::cli {
 
 class JitLinear : public runtime::FastLinear {
  public:
-  // bf16_activations: the NVFP4 GEMVs round their activations to BF16 (`--activations bf16`;
+  // bf16_activations: the NVFP4 and BF16 GEMVs round their activations to BF16 (`--activations bf16`;
   // the target must have AVX-512 BF16, else InvalidArgument).
   static absl::StatusOr<std::unique_ptr<JitLinear>> Create(codegen::JitOptions options, int threads,
                                                            bool bf16_activations = false);

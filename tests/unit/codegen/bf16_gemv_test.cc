@@ -43,23 +43,23 @@ Bf16Matrix RandomBf16(int64_t n, int64_t k, uint32_t seed) {
 }
 
 class Bf16GemvTest : public ::testing::TestWithParam<const char*> {
- protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<Jit>> jit = testing::JitForTarget(GetParam());
-    ASSERT_TRUE(jit.ok()) << jit.status();
-    jit_ = std::move(*jit);
-  }
+ public:
 
   // Largest |y - y_ref| / Σ|x·w| over rows [row_begin, row_end) computed in `parts` calls;
-  // outputs outside the range must keep their sentinel.
-  double RunAndCheck(const dsc_linear_kernel& kernel, const Bf16Matrix& w, int64_t m, int64_t row_begin,
-                     int64_t row_end, int parts, uint32_t seed) {
+  // outputs outside the range must keep their sentinel. reference_x_bf16: y_ref takes the
+  // activations rounded to BF16 (nearest even); against_f32 (optional) gets the same error
+  // measured against y_ref on the float32 activations.
+  static double RunAndCheck(const dsc_linear_kernel& kernel, const Bf16Matrix& w, int64_t m, int64_t row_begin,
+                     int64_t row_end, int parts, uint32_t seed, bool reference_x_bf16 = false,
+                     double* against_f32 = nullptr) {
     const int64_t ldx = w.k + 3, ldy = w.n + 5;
     std::mt19937 rng(seed);
     std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
     std::vector<float> x(m * ldx), y(m * ldy, kSentinel);
     for (float& v : x) v = dist(rng);
+    runtime::KernelScratch scratch(1);
     dsc_linear_args args{};
+    args.scratch = scratch.Get(0, dsc_kernel_scratch_bytes(&kernel.info, m));
     args.x = x.data();
     args.y = y.data();
     args.w = reinterpret_cast<const uint8_t*>(w.bits.data());
@@ -72,30 +72,45 @@ class Bf16GemvTest : public ::testing::TestWithParam<const char*> {
       args.row_end = row_begin + e;
       kernel.fn(&args);
     }
-    std::vector<float> x_dense(m * w.k), ref(m * w.n);
-    for (int64_t i = 0; i < m; ++i) {
-      for (int64_t c = 0; c < w.k; ++c) x_dense[i * w.k + c] = x[i * ldx + c];
-    }
-    runtime::ref::Linear(x_dense.data(), w.wide.data(), m, w.k, w.n, ref.data());
-    double worst = 0.0;
     for (int64_t i = 0; i < m; ++i) {
       for (int64_t j = 0; j < ldy; ++j) {
-        const float got = y[i * ldy + j];
-        if (j < row_begin || j >= row_end) {
-          if (got != kSentinel) {
-            ADD_FAILURE() << "row " << i << " column " << j << " outside the range was written";
-            return INFINITY;
-          }
-          continue;
+        if ((j < row_begin || j >= row_end) && y[i * ldy + j] != kSentinel) {
+          ADD_FAILURE() << "row " << i << " column " << j << " outside the range was written";
+          return INFINITY;
         }
-        double magnitude = 0.0;
-        for (int64_t c = 0; c < w.k; ++c) magnitude += std::fabs(double(x_dense[i * w.k + c]) * w.wide[j * w.k + c]);
-        const double err = std::fabs(double(got) - ref[i * w.n + j]);
-        const double rel = magnitude > 0.0 ? err / magnitude : err;
-        if (!(rel <= worst)) worst = std::isnan(rel) ? INFINITY : rel;
       }
     }
-    return worst;
+    auto worst_error = [&](bool round_x) {
+      std::vector<float> x_dense(m * w.k), ref(m * w.n);
+      for (int64_t i = 0; i < m; ++i) {
+        for (int64_t c = 0; c < w.k; ++c) {
+          const float v = x[i * ldx + c];
+          x_dense[i * w.k + c] = round_x ? numerics::Bf16ToFloat(numerics::FloatToBf16(v)) : v;
+        }
+      }
+      runtime::ref::Linear(x_dense.data(), w.wide.data(), m, w.k, w.n, ref.data());
+      double worst = 0.0;
+      for (int64_t i = 0; i < m; ++i) {
+        for (int64_t j = row_begin; j < row_end; ++j) {
+          double magnitude = 0.0;
+          for (int64_t c = 0; c < w.k; ++c) magnitude += std::fabs(double(x_dense[i * w.k + c]) * w.wide[j * w.k + c]);
+          const double err = std::fabs(double(y[i * ldy + j]) - ref[i * w.n + j]);
+          const double rel = magnitude > 0.0 ? err / magnitude : err;
+          if (!(rel <= worst)) worst = std::isnan(rel) ? INFINITY : rel;
+        }
+      }
+      return worst;
+    };
+    if (against_f32 != nullptr) *against_f32 = worst_error(false);
+    return worst_error(reference_x_bf16);
+  }
+
+
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<Jit>> jit = testing::JitForTarget(GetParam());
+    ASSERT_TRUE(jit.ok()) << jit.status();
+    jit_ = std::move(*jit);
   }
 
   void CheckAll(const std::vector<std::pair<int64_t, int64_t>>& shapes, const std::vector<int64_t>& ms,
@@ -160,6 +175,53 @@ TEST(Bf16GemvSpecTest, AnyPositiveKIsValid) {
   EXPECT_EQ(spec.Name(), "dsc_bf16_gemv_m1_n3_k7");
   spec.m = 9;
   EXPECT_FALSE(ValidateSpec(spec).ok());
+}
+
+// `--activations bf16`: x rounded to BF16 once per call, vdpbf16ps on the weights as stored.
+// Equal to ref::Linear on the rounded activations up to summation order; the rounding shows
+// against the float32 activations.
+TEST(Bf16GemvBf16ActTest, MatchesTheReferenceOnBf16RoundedActivations) {
+  absl::StatusOr<std::unique_ptr<Jit>> jit = testing::JitForTarget("host");
+  ASSERT_TRUE(jit.ok()) << jit.status();
+  auto spec_for = [](int64_t n, int64_t k, int64_t m) {
+    LinearKernelSpec spec;
+    spec.kind = LinearKernelKind::kBf16Gemv;
+    spec.n = n;
+    spec.k = k;
+    spec.m = m;
+    spec.bf16_activations = true;
+    return spec;
+  };
+  if (!(*jit)->target().Has("avx512bf16")) {
+    // The kernel cannot run here; what this host gets instead is a clear error.
+    absl::StatusOr<dsc_linear_kernel> kernel = CompileLinearKernel(**jit, spec_for(37, 48, 1));
+    EXPECT_EQ(kernel.status().code(), absl::StatusCode::kFailedPrecondition);
+    return;
+  }
+  // Ragged k (tails of 1..31 columns, k < one vector), n not a multiple of the row group, and
+  // the small preset's lm_head k.
+  const std::vector<std::pair<int64_t, int64_t>> shapes = {{37, 48}, {5, 1}, {130, 177}, {64, 2051}, {3, 31},
+                                                           {203, 2048}};
+  uint32_t seed = 11;
+  for (auto [n, k] : shapes) {
+    const Bf16Matrix w = RandomBf16(n, k, seed++);
+    for (int64_t m : {1, 2, 3, 5, 8}) {
+      absl::StatusOr<dsc_linear_kernel> kernel = CompileLinearKernel(**jit, spec_for(n, k, m));
+      ASSERT_TRUE(kernel.ok()) << kernel.status();
+      const std::string what = spec_for(n, k, m).Name();
+      double against_f32 = 0.0;
+      const double all = Bf16GemvTest::RunAndCheck(*kernel, w, m, 0, n, 2, seed++, true, &against_f32);
+      EXPECT_LE(all, 1e-5) << what;
+      if (k > 4) {
+        EXPECT_GT(against_f32, 1e-5) << what << ": the activations were not rounded";
+      }
+      EXPECT_LE(against_f32, 4e-3) << what;
+      const int64_t b = std::min<int64_t>(1, n - 1), e = std::max<int64_t>(b, n - 2);
+      EXPECT_LE(Bf16GemvTest::RunAndCheck(*kernel, w, m, b, e, 3, seed++, true), 1e-5) << what << " rows [" << b
+                                                                                          << ", " << e << ")";
+      std::printf("%-45s err vs bf16(x) %.2e, vs x %.2e\n", what.c_str(), all, against_f32);
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Isa, Bf16GemvTest, ::testing::Values("host", "x86-64-v3", "x86-64"), testing::IsaParamName);
