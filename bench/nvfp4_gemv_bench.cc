@@ -256,6 +256,54 @@ BENCHMARK(BM_Nvfp4GemvBf16Act)
     ->UseRealTime()
     ->MinTime(1.0);
 
+// The default NVFP4 GEMV (A) and the same with other row-group and prefetch knobs (B), m = 1,
+// called alternately and each call timed, as BM_Bf16GemvAlternate. args: shape, threads, BF16
+// activations (0/1), B's rows_per_iteration, B's prefetch lead in bytes.
+void BM_Nvfp4GemvAlternate(benchmark::State& state) {
+  const Shape shape = kShapes[state.range(0)];
+  const int threads = static_cast<int>(state.range(1));
+  codegen::LinearKernelSpec a_spec = GemvSpec(shape, 1, 0, -1);
+  codegen::LinearKernelSpec b_spec = GemvSpec(shape, 1, state.range(3), state.range(4));
+  a_spec.bf16_activations = b_spec.bf16_activations = state.range(2) != 0;
+  if (a_spec.bf16_activations && !HostJit().target().Has("avx512bf16")) {
+    state.SkipWithError("BF16 activations need AVX-512 BF16");
+    return;
+  }
+  const dsc_linear_kernel* kernels[2] = {&Kernel(a_spec), &Kernel(b_spec)};
+  Nvfp4Copies weights(shape, kWorkingSet);
+  std::vector<float> x = Activations(shape.k), y(shape.n);
+  runtime::ThreadPool pool(threads);
+  runtime::KernelScratch scratch(threads);
+  dsc_linear_args args{};
+  args.x = x.data();
+  args.y = y.data();
+  args.w_global_scale = 0.01f;
+  args.m = 1;
+  args.ldx = shape.k;
+  args.ldy = shape.n;
+  size_t copy = 0, calls = 0;
+  double seconds[2] = {0, 0};
+  for (auto _ : state) {
+    const int which = static_cast<int>(calls % 2);
+    args.w = weights.codes(copy);
+    args.w_scale = weights.scales(copy);
+    const auto start = std::chrono::steady_clock::now();
+    runtime::RunLinear(pool, scratch, *kernels[which], args);
+    seconds[which] += Seconds(start);
+    copy = copy + 1 == weights.copies() ? 0 : copy + 1;
+    ++calls;
+  }
+  const double per_kernel = weights.weight_bytes() * static_cast<double>(calls / 2);
+  state.counters["A_GB/s"] = per_kernel / seconds[0] / 1e9;
+  state.counters["B_GB/s"] = per_kernel / seconds[1] / 1e9;
+  state.counters["B/A"] = seconds[0] / seconds[1];
+}
+BENCHMARK(BM_Nvfp4GemvAlternate)
+    ->ArgsProduct({{0, 1, 4, 5}, {1, 2}, {0, 1}, {1}, {0}})  // one row, no software prefetch
+    ->ArgsProduct({{0, 1, 4, 5}, {1, 2}, {0, 1}, {0}, {4096, 16384}})  // other leads
+    ->UseRealTime()
+    ->MinTime(2.0);
+
 // The same kernel on L2-resident weights (one copy, the first rows up to ~1 MiB), called on
 // this thread and timed by CPU time: the decode's compute ceiling in weight bytes/s, which
 // must sit well above the per-core DRAM bandwidth for the streaming benchmark to reach it.
