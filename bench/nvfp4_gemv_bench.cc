@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "bench/membw.h"
 #include "benchmark/benchmark.h"
 #include "codegen/jit.h"
@@ -256,21 +257,13 @@ BENCHMARK(BM_Nvfp4GemvBf16Act)
     ->UseRealTime()
     ->MinTime(1.0);
 
-// The default NVFP4 GEMV (A) and the same with other row-group and prefetch knobs (B), m = 1,
-// called alternately and each call timed, as BM_Bf16GemvAlternate. args: shape, threads, BF16
-// activations (0/1), B's rows_per_iteration, B's prefetch lead in bytes.
-void BM_Nvfp4GemvAlternate(benchmark::State& state) {
-  const Shape shape = kShapes[state.range(0)];
-  const int threads = static_cast<int>(state.range(1));
-  codegen::LinearKernelSpec a_spec = GemvSpec(shape, 1, 0, -1);
-  codegen::LinearKernelSpec b_spec = GemvSpec(shape, 1, state.range(3), state.range(4));
-  a_spec.bf16_activations = b_spec.bf16_activations = state.range(2) != 0;
-  if (a_spec.bf16_activations && !HostJit().target().Has("avx512bf16")) {
-    state.SkipWithError("BF16 activations need AVX-512 BF16");
-    return;
-  }
-  const dsc_linear_kernel* kernels[2] = {&Kernel(a_spec), &Kernel(b_spec)};
-  Nvfp4Copies weights(shape, kWorkingSet);
+// Kernels a and b called alternately, m = 1, on weight copies in turn (`point` sets args' weight
+// pointers for a copy), each call timed. The host's read bandwidth changes state within
+// seconds here, which shifts two separate runs by more than the difference between kernels;
+// alternating call by call puts both under the same conditions. Reports both rates and B/A.
+void TimeAlternately(benchmark::State& state, const dsc_linear_kernel& a, const dsc_linear_kernel& b, Shape shape,
+                     int threads, size_t copies, double bytes_per_call,
+                     absl::FunctionRef<void(size_t copy, dsc_linear_args& args)> point) {
   std::vector<float> x = Activations(shape.k), y(shape.n);
   runtime::ThreadPool pool(threads);
   runtime::KernelScratch scratch(threads);
@@ -285,18 +278,37 @@ void BM_Nvfp4GemvAlternate(benchmark::State& state) {
   double seconds[2] = {0, 0};
   for (auto _ : state) {
     const int which = static_cast<int>(calls % 2);
-    args.w = weights.codes(copy);
-    args.w_scale = weights.scales(copy);
+    point(copy, args);
     const auto start = std::chrono::steady_clock::now();
-    runtime::RunLinear(pool, scratch, *kernels[which], args);
+    runtime::RunLinear(pool, scratch, which == 0 ? a : b, args);
     seconds[which] += Seconds(start);
-    copy = copy + 1 == weights.copies() ? 0 : copy + 1;
+    copy = copy + 1 == copies ? 0 : copy + 1;
     ++calls;
   }
-  const double per_kernel = weights.weight_bytes() * static_cast<double>(calls / 2);
+  const double per_kernel = bytes_per_call * static_cast<double>(calls / 2);
   state.counters["A_GB/s"] = per_kernel / seconds[0] / 1e9;
   state.counters["B_GB/s"] = per_kernel / seconds[1] / 1e9;
   state.counters["B/A"] = seconds[0] / seconds[1];
+}
+
+// The default NVFP4 GEMV (A) and the same with other row-group and prefetch knobs (B), m = 1,
+// alternately (TimeAlternately). args: shape, threads, BF16 activations (0/1), B's
+// rows_per_iteration, B's prefetch lead in bytes.
+void BM_Nvfp4GemvAlternate(benchmark::State& state) {
+  const Shape shape = kShapes[state.range(0)];
+  codegen::LinearKernelSpec a_spec = GemvSpec(shape, 1, 0, -1);
+  codegen::LinearKernelSpec b_spec = GemvSpec(shape, 1, state.range(3), state.range(4));
+  a_spec.bf16_activations = b_spec.bf16_activations = state.range(2) != 0;
+  if (a_spec.bf16_activations && !HostJit().target().Has("avx512bf16")) {
+    state.SkipWithError("BF16 activations need AVX-512 BF16");
+    return;
+  }
+  Nvfp4Copies weights(shape, kWorkingSet);
+  TimeAlternately(state, Kernel(a_spec), Kernel(b_spec), shape, static_cast<int>(state.range(1)), weights.copies(),
+                  weights.weight_bytes(), [&](size_t copy, dsc_linear_args& args) {
+                    args.w = weights.codes(copy);
+                    args.w_scale = weights.scales(copy);
+                  });
 }
 BENCHMARK(BM_Nvfp4GemvAlternate)
     ->ArgsProduct({{0, 1, 4, 5}, {1, 2}, {0, 1}, {1}, {0}})  // one row, no software prefetch
@@ -518,6 +530,24 @@ codegen::LinearKernelSpec Bf16GemvSpec(Shape shape, int64_t rows_per_iteration, 
   return spec;
 }
 
+// `copies` distinct BF16 matrices of one shape (together > the L3), `stride` bytes apart:
+// finite values in [1, 2) with random mantissas.
+struct Bf16Copies {
+  explicit Bf16Copies(Shape shape)
+      : bytes(static_cast<size_t>(shape.n * shape.k) * 2),
+        stride((bytes + 4095) / 4096 * 4096),
+        copies(std::max<size_t>(2, (kWorkingSet + stride - 1) / stride)),
+        buffer(stride * copies) {
+    uint64_t s = 99;
+    for (size_t c = 0; c < copies; ++c) {
+      uint16_t* w = reinterpret_cast<uint16_t*>(buffer.data() + c * stride);
+      for (size_t i = 0; i < bytes / 2; ++i) w[i] = static_cast<uint16_t>(0x3F80 + (XorShift(s) & 0x7F));
+    }
+  }
+  size_t bytes, stride, copies;
+  HugeBuffer buffer;
+};
+
 // args: shape, threads, rows_per_iteration (0 = default), prefetch (-1 = default).
 void BM_Bf16Gemv(benchmark::State& state) {
   const Shape shape = kBf16Shapes[state.range(0)];
@@ -529,18 +559,9 @@ void BM_Bf16Gemv(benchmark::State& state) {
   }
   const dsc_linear_kernel& kernel =
       Kernel(Bf16GemvSpec(shape, state.range(2), state.range(3), bf16_activations));
-  const size_t bytes = static_cast<size_t>(shape.n * shape.k) * 2;
-  const size_t stride = (bytes + 4095) / 4096 * 4096;
-  const size_t copies = std::max<size_t>(2, (kWorkingSet + stride - 1) / stride);
-  HugeBuffer buffer(stride * copies);
-  uint64_t s = 99;
-  for (size_t c = 0; c < copies; ++c) {
-    uint16_t* w = reinterpret_cast<uint16_t*>(buffer.data() + c * stride);
-    // Finite bf16 values in [1, 2) with random mantissas.
-    for (size_t i = 0; i < bytes / 2; ++i) w[i] = static_cast<uint16_t>(0x3F80 + (XorShift(s) & 0x7F));
-  }
-  TimeGemvOverCopies(state, kernel, shape, threads, buffer, stride, copies, 0,
-                     static_cast<double>(bytes));
+  const Bf16Copies weights(shape);
+  TimeGemvOverCopies(state, kernel, shape, threads, weights.buffer, weights.stride, weights.copies, 0,
+                     static_cast<double>(weights.bytes));
 }
 // The fifth arg: 1 = activations rounded to BF16 (`--activations bf16`), vdpbf16ps.
 BENCHMARK(BM_Bf16Gemv)
@@ -550,57 +571,24 @@ BENCHMARK(BM_Bf16Gemv)
     ->UseRealTime()
     ->MinTime(1.0);
 
-// The default BF16 GEMV (A) and a variant (B) called alternately on the same copies, each
-// call timed: the host's read bandwidth changes state within seconds here, which shifts two
-// separate runs by more than the difference between kernels; alternating call by call puts
-// both under the same conditions. Reports both rates and B/A. args: shape, threads, variant:
-// 0 = BF16 activations; 1 = one row per iteration, no software prefetch; 2 = both; 3 = A with
-// BF16 activations too (B: 2 against 0).
+// The default BF16 GEMV (A) and a variant (B), alternately (TimeAlternately). args: shape,
+// threads, variant: 0 = BF16 activations; 1 = one row per iteration, no software prefetch;
+// 2 = both; 3 = A with BF16 activations too (B: 2 against 0).
 void BM_Bf16GemvAlternate(benchmark::State& state) {
   const Shape shape = kBf16Shapes[state.range(0)];
-  const int threads = static_cast<int>(state.range(1));
   const int variant = static_cast<int>(state.range(2));
   const bool bf16_activations = variant != 1;
   if (bf16_activations && !HostJit().target().Has("avx512bf16")) {
     state.SkipWithError("BF16 activations need AVX-512 BF16");
     return;
   }
-  const dsc_linear_kernel& a_kernel = Kernel(Bf16GemvSpec(shape, 0, -1, variant == 3));
-  const dsc_linear_kernel& b_kernel =
+  const dsc_linear_kernel& a = Kernel(Bf16GemvSpec(shape, 0, -1, variant == 3));
+  const dsc_linear_kernel& b =
       Kernel(Bf16GemvSpec(shape, variant >= 1 ? 1 : 0, variant >= 1 ? 0 : -1, bf16_activations));
-  const size_t bytes = static_cast<size_t>(shape.n * shape.k) * 2;
-  const size_t stride = (bytes + 4095) / 4096 * 4096;
-  const size_t copies = std::max<size_t>(2, (kWorkingSet + stride - 1) / stride);
-  HugeBuffer buffer(stride * copies);
-  uint64_t s = 99;
-  for (size_t c = 0; c < copies; ++c) {
-    uint16_t* w = reinterpret_cast<uint16_t*>(buffer.data() + c * stride);
-    for (size_t i = 0; i < bytes / 2; ++i) w[i] = static_cast<uint16_t>(0x3F80 + (XorShift(s) & 0x7F));
-  }
-  std::vector<float> x = Activations(shape.k), y(shape.n);
-  runtime::ThreadPool pool(threads);
-  runtime::KernelScratch scratch(threads);
-  dsc_linear_args args{};
-  args.x = x.data();
-  args.y = y.data();
-  args.m = 1;
-  args.ldx = shape.k;
-  args.ldy = shape.n;
-  size_t copy = 0, calls = 0;
-  double seconds[2] = {0, 0};
-  for (auto _ : state) {
-    const int which = static_cast<int>(calls % 2);
-    args.w = buffer.data() + copy * stride;
-    const auto start = std::chrono::steady_clock::now();
-    runtime::RunLinear(pool, scratch, which == 0 ? a_kernel : b_kernel, args);
-    seconds[which] += Seconds(start);
-    copy = copy + 1 == copies ? 0 : copy + 1;
-    ++calls;
-  }
-  const double per_kernel = static_cast<double>(bytes) * static_cast<double>(calls / 2);
-  state.counters["A_GB/s"] = per_kernel / seconds[0] / 1e9;
-  state.counters["B_GB/s"] = per_kernel / seconds[1] / 1e9;
-  state.counters["B/A"] = seconds[0] / seconds[1];
+  const Bf16Copies weights(shape);
+  TimeAlternately(state, a, b, shape, static_cast<int>(state.range(1)), weights.copies,
+                  static_cast<double>(weights.bytes),
+                  [&](size_t copy, dsc_linear_args& args) { args.w = weights.buffer.data() + copy * weights.stride; });
 }
 BENCHMARK(BM_Bf16GemvAlternate)->ArgsProduct({{0, 1}, {1, 2}, {0, 1, 2, 3}})->UseRealTime()->MinTime(2.0);
 
