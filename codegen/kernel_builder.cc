@@ -54,7 +54,7 @@ llvm::Constant* KernelBuilder::SplatI(llvm::Type* element, int n, uint64_t v) {
                                         llvm::ConstantInt::get(element, v));
 }
 
-llvm::Function* KernelBuilder::BeginLinearFunction(const std::string& name, LinearArgs* args) {
+llvm::Function* KernelBuilder::BeginFunction(const std::string& name, llvm::Value** args) {
   auto* fn_type = llvm::FunctionType::get(ir_.getVoidTy(), {Ptr()}, false);
   auto* fn = llvm::Function::Create(fn_type, llvm::Function::ExternalLinkage, name, module_);
   fn->addFnAttr(llvm::Attribute::NoUnwind);
@@ -72,25 +72,33 @@ llvm::Function* KernelBuilder::BeginLinearFunction(const std::string& name, Line
   a->addAttr(llvm::Attribute::NoAlias);
   a->addAttr(llvm::Attribute::ReadOnly);
   ir_.SetInsertPoint(llvm::BasicBlock::Create(context(), "entry", fn));
+  *args = a;
+  return fn;
+}
 
+llvm::Value* KernelBuilder::LoadField(llvm::StructType* fields, llvm::Value* args, unsigned i,
+                                      const char* name) {
+  return ir_.CreateLoad(fields->getElementType(i), ir_.CreateStructGEP(fields, args, i), name);
+}
+
+llvm::Function* KernelBuilder::BeginLinearFunction(const std::string& name, LinearArgs* args) {
+  llvm::Value* a = nullptr;
+  llvm::Function* fn = BeginFunction(name, &a);
   // dsc_linear_args: ptr x, ptr y, ptr w, ptr w_scale, float gs, i32 reserved, i64 m, ldx,
   // ldy, row_begin, row_end, ptr scratch.
   auto* st = llvm::StructType::get(context(), {Ptr(), Ptr(), Ptr(), Ptr(), F32(), I32(), I64(),
                                                I64(), I64(), I64(), I64(), Ptr()});
-  auto field = [&](unsigned i, llvm::Type* type, const char* field_name) {
-    return ir_.CreateLoad(type, ir_.CreateStructGEP(st, a, i), field_name);
-  };
-  args->x = field(0, Ptr(), "x");
-  args->y = field(1, Ptr(), "y");
-  args->w = field(2, Ptr(), "w");
-  args->w_scale = field(3, Ptr(), "w_scale");
-  args->global_scale = field(4, F32(), "global_scale");
-  args->m = field(6, I64(), "m");
-  args->ldx = field(7, I64(), "ldx");
-  args->ldy = field(8, I64(), "ldy");
-  args->row_begin = field(9, I64(), "row_begin");
-  args->row_end = field(10, I64(), "row_end");
-  args->scratch = field(11, Ptr(), "scratch");
+  args->x = LoadField(st, a, 0, "x");
+  args->y = LoadField(st, a, 1, "y");
+  args->w = LoadField(st, a, 2, "w");
+  args->w_scale = LoadField(st, a, 3, "w_scale");
+  args->global_scale = LoadField(st, a, 4, "global_scale");
+  args->m = LoadField(st, a, 6, "m");
+  args->ldx = LoadField(st, a, 7, "ldx");
+  args->ldy = LoadField(st, a, 8, "ldy");
+  args->row_begin = LoadField(st, a, 9, "row_begin");
+  args->row_end = LoadField(st, a, 10, "row_end");
+  args->scratch = LoadField(st, a, 11, "scratch");
   return fn;
 }
 

@@ -58,6 +58,11 @@ class KernelBuilder {
   // Starts `void name(const dsc_linear_args*)` with target attributes; the insertion point is
   // its entry block afterwards.
   llvm::Function* BeginLinearFunction(const std::string& name, LinearArgs* args);
+  // Starts `void name(const T* args)` the same way for any argument struct T; *args is the
+  // pointer argument.
+  llvm::Function* BeginFunction(const std::string& name, llvm::Value** args);
+  // Loads field i of the struct `fields` (T, mirrored field by field) that `args` points to.
+  llvm::Value* LoadField(llvm::StructType* fields, llvm::Value* args, unsigned i, const char* name);
 
   // for (iv = begin; iv < end; iv += step) body(iv), signed i64; nothing if begin >= end.
   void For(llvm::Value* begin, llvm::Value* end, int64_t step, const std::string& name,

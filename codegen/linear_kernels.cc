@@ -24,6 +24,8 @@ const char* KindName(LinearKernelKind kind) {
       return "nvfp4_gemm";
     case LinearKernelKind::kBf16Gemv:
       return "bf16_gemv";
+    case LinearKernelKind::kRmsNorm:
+      return "rms_norm";
   }
   return "?";
 }
@@ -31,6 +33,7 @@ const char* KindName(LinearKernelKind kind) {
 }  // namespace
 
 std::string LinearKernelSpec::Name() const {
+  if (kind == LinearKernelKind::kRmsNorm) return absl::StrCat("dsc_rms_norm_d", k);
   std::string name = absl::StrCat("dsc_", KindName(kind));
   if (kind != LinearKernelKind::kNvfp4Gemm) absl::StrAppend(&name, "_m", m);
   absl::StrAppend(&name, "_n", n, "_k", k);
@@ -48,6 +51,14 @@ absl::Status ValidateSpec(const LinearKernelSpec& spec) {
   const std::string what = spec.Name();
   if (spec.n <= 0 || spec.k <= 0) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": n and k must be positive"));
+  }
+  if (spec.kind == LinearKernelKind::kRmsNorm) {
+    const bool tuned = spec.rows_per_iteration != 0 || spec.prefetch_distance != -1 || spec.x_block_bytes != 0 ||
+                       spec.gemm_mr != 0 || spec.gemm_nr_vectors != 0 || spec.gemm_kc != 0 || spec.bf16_activations;
+    if (spec.m != 1 || spec.n != spec.k || tuned) {
+      return absl::InvalidArgumentError(absl::StrCat(what, ": an RMS norm kernel has m = 1, n = k and no knobs"));
+    }
+    return absl::OkStatus();
   }
   const bool nvfp4 = spec.kind == LinearKernelKind::kNvfp4Gemv || spec.kind == LinearKernelKind::kNvfp4Gemm;
   if (nvfp4 && spec.k % 16 != 0) {
@@ -97,6 +108,8 @@ absl::StatusOr<dsc_kernel_info> EmitLinearKernel(const LinearKernelSpec& spec,
       return EmitNvfp4Gemm(kb, spec);
     case LinearKernelKind::kBf16Gemv:
       return EmitBf16Gemv(kb, spec);
+    case LinearKernelKind::kRmsNorm:
+      return EmitRmsNorm(kb, spec);
   }
   return absl::InvalidArgumentError("unknown linear kernel kind");
 }

@@ -8,6 +8,9 @@
 //   kBf16Gemv   the same for dense BF16 weights (lm_head, router, indexer weights_proj).
 //   kNvfp4Gemm  prefill (m is a runtime argument, any m >= 1; built for m >= 16): weights
 //               decoded tile by tile into cache, then a register-blocked FMA microkernel.
+//   kRmsNorm    not a product: rms_norm and the fused add_rms_norm of rows of n == k
+//               columns (m = 1; a dsc_rms_norm_fn, runtime/kernel_abi.h), compiled, cached
+//               and put in artifacts by the same path as the products.
 #ifndef DSC_CODEGEN_LINEAR_KERNELS_H_
 #define DSC_CODEGEN_LINEAR_KERNELS_H_
 
@@ -27,7 +30,7 @@ class Module;
 
 namespace dsc::codegen {
 
-enum class LinearKernelKind { kNvfp4Gemv, kFp8Gemv, kNvfp4Gemm, kBf16Gemv };
+enum class LinearKernelKind { kNvfp4Gemv, kFp8Gemv, kNvfp4Gemm, kBf16Gemv, kRmsNorm };
 
 struct LinearKernelSpec {
   LinearKernelKind kind = LinearKernelKind::kNvfp4Gemv;

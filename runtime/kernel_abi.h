@@ -20,7 +20,7 @@
 extern "C" {
 #endif
 
-#define DSC_KERNEL_ABI_VERSION 1
+#define DSC_KERNEL_ABI_VERSION 2
 
 /* Which weight format a linear kernel reads, in the checkpoint's own layout (zero copy).
  *   NVFP4: w = U8 [n, k/2], column 2j in the LOW nibble of byte j (formats.md §6);
@@ -35,6 +35,9 @@ typedef enum dsc_weight_format {
   DSC_WEIGHT_NVFP4 = 1,
   DSC_WEIGHT_FP8_BLOCK128 = 2,
   DSC_WEIGHT_BF16 = 3,
+  /* Not a weight format: the kernel is a row normalization and its `fn` is really a
+   * dsc_rms_norm_fn (below); it is held and cached like the linear kernels. */
+  DSC_KERNEL_RMS_NORM = 16,
 } dsc_weight_format;
 
 /* y[i, j] = sum_c x[i, c] * W[j, c] for i < m and row_begin <= j < row_end (float32 in, float32
@@ -75,6 +78,27 @@ typedef struct dsc_linear_kernel {
   dsc_linear_fn fn;
   dsc_kernel_info info;
 } dsc_linear_kernel;
+
+/* RMS normalization of rows of a compiled-in length `dim` (info.n == info.k == dim): the
+ * rms_norm op, and the add_rms_norm the fuse-elementwise pass makes of a residual add and the
+ * norm after it (model.md §1, §4). Per row i:
+ *   s = x[i] + residual[i]      (residual NULL: s = x[i]; then sum must be NULL too)
+ *   sum[i] = s                  (the new residual stream)
+ *   y[i] = (s * rsqrt(mean(s * s) + eps)) * weight
+ * The rsqrt is computed in double and rounded once, as the reference does; the sum of squares
+ * is a float32 sum in the kernel's own order. y must not overlap the inputs. */
+typedef struct dsc_rms_norm_args {
+  const float* x;        /* [rows, dim]                                   */
+  const float* residual; /* [rows, dim] or NULL                           */
+  float* sum;            /* [rows, dim], or NULL when residual is NULL    */
+  const float* weight;   /* [dim]                                          */
+  float* y;              /* [rows, dim]                                   */
+  int64_t rows;
+  float eps;
+  int32_t reserved0;     /* must be 0                                      */
+} dsc_rms_norm_args;
+
+typedef void (*dsc_rms_norm_fn)(const dsc_rms_norm_args* args);
 
 static inline int64_t dsc_kernel_scratch_bytes(const dsc_kernel_info* info, int64_t m) {
   const int64_t a = info->scratch_m_align > 0 ? info->scratch_m_align : 1;

@@ -119,7 +119,11 @@ EvalResult EvalNormOp(const EvalArgs& a) {
   switch (a.op.code()) {
     case OpCode::kRmsNorm: {
       Tensor y = a.NewFloat(0);
-      ref::RmsNorm(x.f.data(), in[1]->f.data(), rows, dim, static_cast<float>(ir::GetFloat(a.op.attrs(), "eps")), y.f.data());
+      const float eps = static_cast<float>(ir::GetFloat(a.op.attrs(), "eps"));
+      if (a.fast == nullptr ||
+          !a.fast->RmsNorm(x.f.data(), nullptr, nullptr, in[1]->f.data(), rows, dim, eps, y.f.data())) {
+        ref::RmsNorm(x.f.data(), in[1]->f.data(), rows, dim, eps, y.f.data());
+      }
       return Results(std::move(y));
     }
     case OpCode::kLayerNorm: {

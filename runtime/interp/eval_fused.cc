@@ -50,11 +50,15 @@ EvalResult Literal(const EvalArgs& a) {
 EvalResult AddRmsNorm(const EvalArgs& a) {
   const Tensor& x = *a.in[0];
   Tensor sum = a.NewFloat(1);
-  for (size_t j = 0; j < sum.f.size(); ++j) sum.f[j] = x.f[j] + a.in[1]->f[j];
   int64_t dim = x.shape.back(), rows = dim == 0 ? 0 : x.numel() / dim;
   Tensor y = a.NewFloat(0);
-  ref::RmsNorm(sum.f.data(), a.in[2]->f.data(), rows, dim, static_cast<float>(ir::GetFloat(a.op.attrs(), "eps")),
-               y.f.data());
+  const float eps = static_cast<float>(ir::GetFloat(a.op.attrs(), "eps"));
+  if (a.fast != nullptr &&
+      a.fast->RmsNorm(x.f.data(), a.in[1]->f.data(), sum.f.data(), a.in[2]->f.data(), rows, dim, eps, y.f.data())) {
+    return Results(std::move(y), std::move(sum));
+  }
+  for (size_t j = 0; j < sum.f.size(); ++j) sum.f[j] = x.f[j] + a.in[1]->f[j];
+  ref::RmsNorm(sum.f.data(), a.in[2]->f.data(), rows, dim, eps, y.f.data());
   return Results(std::move(y), std::move(sum));
 }
 

@@ -38,6 +38,14 @@ class FastLinear {
     return false;
   }
 
+  // Not a product, but compiled the same way: y = rms_norm(s) · weight per row of `dim`, where
+  // s = x + residual is also stored to `sum` (add_rms_norm), or s = x with residual and sum
+  // null (rms_norm). Returns false (touching nothing) when no kernel fits.
+  virtual bool RmsNorm(const float* x, const float* residual, float* sum, const float* weight, int64_t rows,
+                       int64_t dim, float eps, float* y) {
+    return false;
+  }
+
   // The engine's threads (nullptr: run everything on the calling thread).
   virtual ThreadPool* pool() { return nullptr; }
 

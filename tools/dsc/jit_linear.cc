@@ -62,6 +62,15 @@ std::optional<codegen::LinearKernelSpec> JitLinear::DenseSpecFor(ir::DType dtype
   return spec;
 }
 
+codegen::LinearKernelSpec JitLinear::NormSpecFor(int64_t dim) {
+  codegen::LinearKernelSpec spec;
+  spec.kind = codegen::LinearKernelKind::kRmsNorm;
+  spec.m = 1;
+  spec.n = dim;
+  spec.k = dim;
+  return spec;
+}
+
 // Over-approximates (a kernel no product ends up using costs only compile time and disk);
 // a kernel missing here would make an artifact run that product on the reference path.
 std::vector<codegen::LinearKernelSpec> JitLinear::RequiredKernels(const ir::Module& module) {
@@ -89,6 +98,10 @@ std::vector<codegen::LinearKernelSpec> JitLinear::RequiredKernels(const ir::Modu
           // RunDense: dense weights read in place (blocks of up to 8 rows).
           for (int64_t m = 1; m <= 8; ++m) add(DenseSpecFor(v->type().dtype(), m, n, k));
         }
+      }
+      if ((op->code() == ir::OpCode::kRmsNorm || op->code() == ir::OpCode::kAddRmsNorm) && op->num_operands() >= 1) {
+        const ir::Shape& x = op->operand(0)->type().shape();
+        if (x.rank() >= 1 && x.at(-1).is_static()) add(NormSpecFor(x.at(-1).offset()));
       }
       // The fast MLA decode path's q̃ = W_UKᵀ q_nope: a BF16 GEMV of [R, d_n] per head
       // (runtime/interp/eval_mla_fast.cc), R = kv's columns, d_n = q_nope's last dim.
@@ -175,6 +188,16 @@ bool JitLinear::Run(const runtime::QuantView& w, int64_t index, int64_t n, int64
   const dsc_linear_kernel* kernel = Kernel(w.format, m, n, k);
   if (kernel == nullptr) return false;
   runtime::RunLinear(pool_, scratch_, *kernel, Args(&w, index, nullptr, n, k, x, m, y));
+  return true;
+}
+
+bool JitLinear::RmsNorm(const float* x, const float* residual, float* sum, const float* weight, int64_t rows,
+                        int64_t dim, float eps, float* y) {
+  if (rows <= 0 || dim <= 0 || (residual == nullptr) != (sum == nullptr)) return false;
+  const dsc_linear_kernel* kernel = KernelFor(NormSpecFor(dim));
+  if (kernel == nullptr || kernel->info.format != DSC_KERNEL_RMS_NORM) return false;
+  const dsc_rms_norm_args args = {x, residual, sum, weight, y, rows, eps, 0};
+  reinterpret_cast<dsc_rms_norm_fn>(kernel->fn)(&args);
   return true;
 }
 

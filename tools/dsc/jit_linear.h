@@ -38,15 +38,21 @@ class JitLinear : public runtime::FastLinear {
   bool RunRows(const runtime::QuantView* quant, int64_t index, ir::DType dtype, const uint8_t* dense, int64_t n,
                int64_t k, const float* x, int64_t m, float* y, int64_t row_begin, int64_t row_end,
                int thread) override;
+  // rms_norm / add_rms_norm rows through a compiled kernel for `dim` (on the calling thread:
+  // a decode step's rows are a few KiB).
+  bool RmsNorm(const float* x, const float* residual, float* sum, const float* weight, int64_t rows, int64_t dim,
+               float eps, float* y) override;
   runtime::ThreadPool* pool() override { return &pool_; }
   bool bf16_activations() const override { return bf16_activations_; }
 
   // The kernel Run uses for a product with m activation rows, or nullopt (reference path).
   static std::optional<codegen::LinearKernelSpec> SpecFor(ir::QuantFormat format, int64_t m, int64_t n, int64_t k);
+  // The kernel RmsNorm uses for rows of `dim`.
+  static codegen::LinearKernelSpec NormSpecFor(int64_t dim);
   // The kernel RunDense / RunRows use for a dense matrix (BF16 GEMV), or nullopt.
   static std::optional<codegen::LinearKernelSpec> DenseSpecFor(ir::DType dtype, int64_t m, int64_t n, int64_t k);
-  // Every kernel Run / RunDense / RunRows can request for the products of `module` (each
-  // quantized or dense weight an op reads, at every m; the fast MLA path's BF16 W_UKᵀ),
+  // Every kernel Run / RunDense / RunRows / RmsNorm can request for `module` (each quantized
+  // or dense weight an op reads, at every m; the fast MLA path's BF16 W_UKᵀ; the norms),
   // deduplicated, in a stable order: what `dsc compile` puts in an artifact. Built from the
   // same spec functions the kernels are looked up with.
   static std::vector<codegen::LinearKernelSpec> RequiredKernels(const ir::Module& module);

@@ -92,7 +92,7 @@ TEST_P(IrSnapshotTest, MatchesTheChecks) {
   LinearKernelSpec spec;
   spec.kind = c.kind;
   spec.m = 1;
-  spec.n = 37;
+  spec.n = c.kind == LinearKernelKind::kRmsNorm ? 176 : 37;  // a norm's rows: n == k
   spec.k = 176;
   auto target = MakeTargetCpu(c.cpu);
   ASSERT_TRUE(target.ok());
@@ -110,11 +110,13 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{LinearKernelKind::kNvfp4Gemv, "x86-64-v3", "avx2"},
                       Case{LinearKernelKind::kNvfp4Gemv, "x86-64", "generic"},
                       Case{LinearKernelKind::kNvfp4Gemm, "sapphirerapids", "avx512"},
-                      Case{LinearKernelKind::kFp8Gemv, "sapphirerapids", "avx512"}),
+                      Case{LinearKernelKind::kFp8Gemv, "sapphirerapids", "avx512"},
+                      Case{LinearKernelKind::kRmsNorm, "sapphirerapids", "avx512"}),
     [](const ::testing::TestParamInfo<Case>& info) {
       const char* kind = info.param.kind == LinearKernelKind::kNvfp4Gemv   ? "Nvfp4Gemv"
                          : info.param.kind == LinearKernelKind::kNvfp4Gemm ? "Nvfp4Gemm"
-                                                                           : "Fp8Gemv";
+                         : info.param.kind == LinearKernelKind::kFp8Gemv   ? "Fp8Gemv"
+                                                                           : "RmsNorm";
       return std::string(kind) + "_" + info.param.isa;
     });
 

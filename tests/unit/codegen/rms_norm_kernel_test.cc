@@ -1,0 +1,132 @@
+// The JIT's RMS norm kernel (codegen/emit_rms_norm.cc) against ref::RmsNorm, on every ISA
+// path, for ragged row lengths (full vector groups, single vectors and masked tails), with and
+// without the fused residual add.
+#include <cmath>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "codegen/jit.h"
+#include "codegen/linear_kernels.h"
+#include "gtest/gtest.h"
+#include "runtime/interp/kernels_norm.h"
+#include "tests/unit/codegen/linear_test_util.h"
+
+namespace dsc::codegen {
+namespace {
+
+constexpr float kSentinel = 12345.0f;
+
+// Values of mixed magnitude (as residual streams have), never all zero.
+std::vector<float> RandomRows(int64_t count, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-3.0f, 3.0f);
+  std::vector<float> v(count);
+  for (float& x : v) x = dist(rng) * (rng() % 8 == 0 ? 40.0f : 1.0f);
+  return v;
+}
+
+class RmsNormKernelTest : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<Jit>> jit = testing::JitForTarget(GetParam());
+    ASSERT_TRUE(jit.ok()) << jit.status();
+    jit_ = std::move(*jit);
+  }
+
+  static absl::StatusOr<dsc_linear_kernel> Compile(Jit& jit, int64_t dim) {
+    LinearKernelSpec spec;
+    spec.kind = LinearKernelKind::kRmsNorm;
+    spec.n = spec.k = dim;
+    return CompileLinearKernel(jit, spec);
+  }
+
+  // Runs the kernel for rows of `dim` and compares with the exact value and the reference
+  // (y and, with a residual, the sum); the element after each output must keep its sentinel.
+  void RunAndCheck(const dsc_linear_kernel& kernel, int64_t dim, int64_t rows, bool add, uint32_t seed) {
+    ASSERT_EQ(kernel.info.format, DSC_KERNEL_RMS_NORM);
+    ASSERT_EQ(kernel.info.k, dim);
+
+    const std::vector<float> x = RandomRows(rows * dim, seed);
+    const std::vector<float> residual = RandomRows(rows * dim, seed + 1);
+    std::vector<float> weight = RandomRows(dim, seed + 2);
+    const float eps = 1e-6f;
+    std::vector<float> y(rows * dim + 1, kSentinel), sum(rows * dim + 1, kSentinel);
+    const dsc_rms_norm_args args = {x.data(), add ? residual.data() : nullptr, add ? sum.data() : nullptr,
+                                    weight.data(), y.data(), rows, eps, 0};
+    reinterpret_cast<dsc_rms_norm_fn>(kernel.fn)(&args);
+
+    std::vector<float> s = x;
+    if (add) {
+      for (size_t i = 0; i < s.size(); ++i) s[i] = x[i] + residual[i];
+    }
+    // Against the exact value (double): the kernel's float32 sum of squares runs in chains of
+    // at most dim / (4 lanes) + a few adds (4 lanes: the generic path), so its relative error is
+    // below (dim / 16 + 16) ulps; a lost element or a wrong tail costs far more than that.
+    const double bound = (static_cast<double>(dim) / 16 + 16) * std::ldexp(1.0, -24);
+    double worst = 0.0;
+    for (int64_t r = 0; r < rows; ++r) {
+      double squares = 0.0;
+      for (int64_t c = 0; c < dim; ++c) squares += static_cast<double>(s[r * dim + c]) * s[r * dim + c];
+      const double inv = 1.0 / std::sqrt(squares / dim + eps);
+      for (int64_t c = 0; c < dim; ++c) {
+        const int64_t i = r * dim + c;
+        const double exact = s[i] * inv * weight[c];
+        worst = std::max(worst, std::fabs(y[i] - exact) / std::max(std::fabs(exact), 1e-30));
+        if (add) {
+          ASSERT_EQ(sum[i], s[i]) << "sum at " << i;  // the add is exact, as the reference's
+        }
+      }
+    }
+    EXPECT_LE(worst, bound) << "dim " << dim << " rows " << rows;
+    // And it agrees with the reference interpreter's kernel within both sums' error.
+    std::vector<float> ref(rows * dim);
+    runtime::ref::RmsNorm(s.data(), weight.data(), rows, dim, eps, ref.data());
+    for (int64_t i = 0; i < rows * dim; ++i) {
+      ASSERT_LE(std::fabs(static_cast<double>(y[i]) - ref[i]), (dim + 32) * std::ldexp(1.0, -24) * std::fabs(ref[i]))
+          << "element " << i;
+    }
+    EXPECT_EQ(y[rows * dim], kSentinel);
+    EXPECT_EQ(sum[rows * dim], kSentinel);
+    if (!add) {
+      EXPECT_EQ(sum[0], kSentinel);
+    }
+  }
+
+  std::unique_ptr<Jit> jit_;
+};
+
+TEST_P(RmsNormKernelTest, RaggedRowLengthsWithAndWithoutTheResidual) {
+  uint32_t seed = 11;
+  for (int64_t dim : {1, 3, 4, 7, 8, 15, 17, 31, 64, 65, 100, 129, 512, 2048, 7168 + 5}) {
+    absl::StatusOr<dsc_linear_kernel> kernel = Compile(*jit_, dim);
+    ASSERT_TRUE(kernel.ok()) << kernel.status();
+    for (bool add : {false, true}) {
+      SCOPED_TRACE(::testing::Message() << "dim " << dim << (add ? " with" : " without") << " residual");
+      RunAndCheck(*kernel, dim, dim > 1000 ? 2 : 3, add, seed += 3);
+    }
+  }
+}
+
+TEST_P(RmsNormKernelTest, AKernelHasOneRowLengthAndNoKnobs) {
+  LinearKernelSpec spec;
+  spec.kind = LinearKernelKind::kRmsNorm;
+  spec.n = 64;
+  spec.k = 64;
+  EXPECT_TRUE(ValidateSpec(spec).ok());
+  EXPECT_EQ(spec.Name(), "dsc_rms_norm_d64");
+  spec.n = 32;
+  EXPECT_FALSE(ValidateSpec(spec).ok());
+  spec.n = 64;
+  spec.bf16_activations = true;
+  EXPECT_FALSE(ValidateSpec(spec).ok());
+  spec.bf16_activations = false;
+  spec.m = 2;
+  EXPECT_FALSE(ValidateSpec(spec).ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Isa, RmsNormKernelTest, ::testing::Values("host", "x86-64-v3", "x86-64"),
+                         testing::IsaParamName);
+
+}  // namespace
+}  // namespace dsc::codegen
