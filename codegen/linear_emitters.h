@@ -1,5 +1,5 @@
 // Internal to codegen/: one emitter per kernel family. Each appends a function named
-// spec.Name() with the dsc_linear_fn signature (the RMS norm: dsc_rms_norm_fn) and returns its
+// spec.Name() with the dsc_linear_fn signature (the elementwise ones: their own) and returns its
 // dsc_kernel_info.
 #ifndef DSC_CODEGEN_LINEAR_EMITTERS_H_
 #define DSC_CODEGEN_LINEAR_EMITTERS_H_
@@ -54,8 +54,9 @@ dsc_kernel_info EmitNvfp4GemvBf16Act(KernelBuilder& kb, const LinearKernelSpec& 
 dsc_kernel_info EmitFp8Gemv(KernelBuilder& kb, const LinearKernelSpec& spec);
 dsc_kernel_info EmitNvfp4Gemm(KernelBuilder& kb, const LinearKernelSpec& spec);
 dsc_kernel_info EmitBf16Gemv(KernelBuilder& kb, const LinearKernelSpec& spec);
-// Not a linear kernel: a dsc_rms_norm_fn (emit_rms_norm.cc).
+// Not linear kernels: a dsc_rms_norm_fn (emit_rms_norm.cc), a dsc_swiglu_fn (emit_swiglu.cc).
 dsc_kernel_info EmitRmsNorm(KernelBuilder& kb, const LinearKernelSpec& spec);
+dsc_kernel_info EmitSwiGlu(KernelBuilder& kb, const LinearKernelSpec& spec);
 
 }  // namespace dsc::codegen
 

@@ -38,6 +38,8 @@ typedef enum dsc_weight_format {
   /* Not a weight format: the kernel is a row normalization and its `fn` is really a
    * dsc_rms_norm_fn (below); it is held and cached like the linear kernels. */
   DSC_KERNEL_RMS_NORM = 16,
+  /* Not a weight format either: a dsc_swiglu_fn (below). */
+  DSC_KERNEL_SWIGLU = 17,
 } dsc_weight_format;
 
 /* y[i, j] = sum_c x[i, c] * W[j, c] for i < m and row_begin <= j < row_end (float32 in, float32
@@ -99,6 +101,20 @@ typedef struct dsc_rms_norm_args {
 } dsc_rms_norm_args;
 
 typedef void (*dsc_rms_norm_fn)(const dsc_rms_norm_args* args);
+
+/* SwiGLU, the epilogue of the gate and up products (gate_up_swiglu, model.md §9):
+ *   y[i] = gate[i] / (1 + exp(-gate[i])) * up[i]      for i < n
+ * y may be gate or up (element i is read before it is written). The exp is the kernel's own
+ * (no libm call), within a few ulps of a correctly rounded one. The length is a run-time
+ * argument: one kernel serves every width (info.n == info.k == 1). */
+typedef struct dsc_swiglu_args {
+  const float* gate;
+  const float* up;
+  float* y;
+  int64_t n;
+} dsc_swiglu_args;
+
+typedef void (*dsc_swiglu_fn)(const dsc_swiglu_args* args);
 
 static inline int64_t dsc_kernel_scratch_bytes(const dsc_kernel_info* info, int64_t m) {
   const int64_t a = info->scratch_m_align > 0 ? info->scratch_m_align : 1;

@@ -46,6 +46,11 @@ class FastLinear {
     return false;
   }
 
+  // y[i] = gate[i] / (1 + exp(-gate[i])) * up[i] for i < n (y may be gate or up), through a
+  // compiled kernel; callable from the pool's threads (n = 0 only finds or compiles the
+  // kernel). Returns false when there is none.
+  virtual bool SwiGlu(const float* gate, const float* up, int64_t n, float* y) { return false; }
+
   // The engine's threads (nullptr: run everything on the calling thread).
   virtual ThreadPool* pool() { return nullptr; }
 

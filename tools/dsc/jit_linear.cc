@@ -71,6 +71,15 @@ codegen::LinearKernelSpec JitLinear::NormSpecFor(int64_t dim) {
   return spec;
 }
 
+codegen::LinearKernelSpec JitLinear::SwiGluSpec() {
+  codegen::LinearKernelSpec spec;
+  spec.kind = codegen::LinearKernelKind::kSwiGlu;
+  spec.m = 1;
+  spec.n = 1;
+  spec.k = 1;
+  return spec;
+}
+
 // Over-approximates (a kernel no product ends up using costs only compile time and disk);
 // a kernel missing here would make an artifact run that product on the reference path.
 std::vector<codegen::LinearKernelSpec> JitLinear::RequiredKernels(const ir::Module& module) {
@@ -98,6 +107,14 @@ std::vector<codegen::LinearKernelSpec> JitLinear::RequiredKernels(const ir::Modu
           // RunDense: dense weights read in place (blocks of up to 8 rows).
           for (int64_t m = 1; m <= 8; ++m) add(DenseSpecFor(v->type().dtype(), m, n, k));
         }
+      }
+      switch (op->code()) {
+        case ir::OpCode::kSwiglu: case ir::OpCode::kGateUpSwiglu: case ir::OpCode::kMoeExperts:
+        case ir::OpCode::kMoeDecode: case ir::OpCode::kMoeGrouped:
+          add(SwiGluSpec());
+          break;
+        default:
+          break;
       }
       if ((op->code() == ir::OpCode::kRmsNorm || op->code() == ir::OpCode::kAddRmsNorm) && op->num_operands() >= 1) {
         const ir::Shape& x = op->operand(0)->type().shape();
@@ -198,6 +215,15 @@ bool JitLinear::RmsNorm(const float* x, const float* residual, float* sum, const
   if (kernel == nullptr || kernel->info.format != DSC_KERNEL_RMS_NORM) return false;
   const dsc_rms_norm_args args = {x, residual, sum, weight, y, rows, eps, 0};
   reinterpret_cast<dsc_rms_norm_fn>(kernel->fn)(&args);
+  return true;
+}
+
+bool JitLinear::SwiGlu(const float* gate, const float* up, int64_t n, float* y) {
+  if (n < 0) return false;
+  const dsc_linear_kernel* kernel = KernelFor(SwiGluSpec());  // n = 0: compiles it now, if need be
+  if (kernel == nullptr || kernel->info.format != DSC_KERNEL_SWIGLU) return false;
+  const dsc_swiglu_args args = {gate, up, y, n};
+  if (n > 0) reinterpret_cast<dsc_swiglu_fn>(kernel->fn)(&args);
   return true;
 }
 
