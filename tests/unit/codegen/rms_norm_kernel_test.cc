@@ -108,7 +108,7 @@ TEST_P(RmsNormKernelTest, RaggedRowLengthsWithAndWithoutTheResidual) {
   }
 }
 
-TEST_P(RmsNormKernelTest, AKernelHasOneRowLengthAndNoKnobs) {
+TEST(ElementwiseKernelSpecTest, ANormHasOneRowLengthSwiGluNoneAndNeitherHasKnobs) {
   LinearKernelSpec spec;
   spec.kind = LinearKernelKind::kRmsNorm;
   spec.n = 64;
@@ -122,6 +122,16 @@ TEST_P(RmsNormKernelTest, AKernelHasOneRowLengthAndNoKnobs) {
   EXPECT_FALSE(ValidateSpec(spec).ok());
   spec.bf16_activations = false;
   spec.m = 2;
+  EXPECT_FALSE(ValidateSpec(spec).ok());
+  spec = LinearKernelSpec{};
+  spec.kind = LinearKernelKind::kSwiGlu;
+  spec.n = spec.k = 1;
+  EXPECT_TRUE(ValidateSpec(spec).ok());
+  EXPECT_EQ(spec.Name(), "dsc_swiglu");
+  spec.n = spec.k = 64;
+  EXPECT_FALSE(ValidateSpec(spec).ok());
+  spec.n = spec.k = 1;
+  spec.rows_per_iteration = 2;
   EXPECT_FALSE(ValidateSpec(spec).ok());
 }
 
