@@ -56,6 +56,7 @@ RunResult RunDsc(const std::vector<std::string>& args) {
   const int status = pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   result.err = ReadFileOrDie(err_file);
+  std::filesystem::remove(err_file);
   return result;
 }
 
@@ -122,6 +123,10 @@ TEST_F(CliTest, BadInputExitsWithTwoAndAMessage) {
 
   const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / ("cli_bad_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
+  struct RemoveAtEnd {
+    const std::filesystem::path& dir;
+    ~RemoveAtEnd() { std::filesystem::remove_all(dir); }
+  } remove_at_end{dir};
   std::ofstream(dir / "tokenizer.json") << "{\"model\": [";
   run = RunDsc({"tokenize", "--tokenizer", dir.string(), "--text", "a"});
   EXPECT_EQ(run.exit_code, 2);

@@ -18,13 +18,16 @@ using ::dsc::testing::AddedTokenJson;
 using ::dsc::testing::SyntheticTokenizerJson;
 using ::testing::HasSubstr;
 
-std::filesystem::path FreshDir(const std::string& name) {
-  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) /
-                                    (name + "_" + std::to_string(getpid()));  // parallel ctest
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
+// A fresh directory (per process: parallel ctest), removed when it goes out of scope.
+struct FreshDir {
+  explicit FreshDir(const std::string& name)
+      : path(std::filesystem::path(::testing::TempDir()) / (name + "_" + std::to_string(getpid()))) {
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  ~FreshDir() { std::filesystem::remove_all(path); }
+  const std::filesystem::path path;
+};
 
 void Write(const std::filesystem::path& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
@@ -37,7 +40,8 @@ std::string ErrorOf(const nlohmann::json& json) {
 }
 
 TEST(LoadTest, FileOrDirectoryWithConfig) {
-  const std::filesystem::path dir = FreshDir("tokenizer_load_dir");
+  const FreshDir fresh("tokenizer_load_dir");
+  const std::filesystem::path& dir = fresh.path;
   nlohmann::json json = SyntheticTokenizerJson();
   json["added_tokens"] = {AddedTokenJson(300, "<s>", true), AddedTokenJson(301, "</s>", true),
                           AddedTokenJson(302, "<start>", true)};
@@ -61,14 +65,16 @@ TEST(LoadTest, MissingFiles) {
   absl::StatusOr<Tokenizer> t = Tokenizer::Load("/nonexistent/tokenizer.json");
   EXPECT_EQ(t.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(t.status().message()), HasSubstr("/nonexistent/tokenizer.json"));
-  const std::filesystem::path empty = FreshDir("tokenizer_load_empty");
+  const FreshDir empty_dir("tokenizer_load_empty");
+  const std::filesystem::path& empty = empty_dir.path;
   t = Tokenizer::Load(empty.string());
   EXPECT_EQ(t.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(t.status().message()), HasSubstr("no tokenizer.json"));
 }
 
 TEST(LoadTest, MalformedJsonNamesTheFile) {
-  const std::filesystem::path dir = FreshDir("tokenizer_load_malformed");
+  const FreshDir fresh("tokenizer_load_malformed");
+  const std::filesystem::path& dir = fresh.path;
   Write(dir / "tokenizer.json", R"({"model": {"vocab": )");
   absl::StatusOr<Tokenizer> t = Tokenizer::Load(dir.string());
   EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);

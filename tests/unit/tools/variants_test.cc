@@ -31,10 +31,14 @@ std::vector<float> Logits(const fs::path& model, const std::string& tokens) {
   CliResult r = RunDsc("logits -m " + model.string() + " --engine interp --kv-cache f32 --tokens " + tokens +
                        " -o " + out.string());
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  auto file = frontend::SafetensorsFile::Open(out.string());
-  EXPECT_TRUE(file.ok()) << file.status();
-  if (!file.ok()) return {};
-  return frontend::ReadAsFloat32(*(*file)->Find("logits")).value_or(std::vector<float>{});
+  std::vector<float> logits;
+  {
+    auto file = frontend::SafetensorsFile::Open(out.string());
+    EXPECT_TRUE(file.ok()) << file.status();
+    if (file.ok()) logits = frontend::ReadAsFloat32(*(*file)->Find("logits")).value_or(std::vector<float>{});
+  }
+  fs::remove(out);  // the file is closed (and unmapped) above
+  return logits;
 }
 
 double RelL2(const std::vector<float>& a, const std::vector<float>& b) {
