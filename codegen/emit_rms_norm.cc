@@ -1,13 +1,16 @@
 // RMS normalization of rows of a compiled-in length (a dsc_rms_norm_fn, runtime/kernel_abi.h):
 // the rms_norm op, and the add_rms_norm that passes/fuse_elementwise.cc makes of a residual add
 // and the norm after it. Per row:
-//     s = x + residual          stored to `sum` (the new residual stream); s = x without one
-//     ss = Σ s²                 four vector accumulators
-//     inv = rsqrt(ss / dim + eps)   in double, rounded once (as ref::RmsNorm)
-//     y = (s · inv) · w
-// Why: the reference sums the squares one element at a time, a chain of `dim` dependent adds
-// (~4 cycles each: ~2 µs a row at dim = 2048, 81 norms per decode step of `small`). Here the
-// chain is dim / (4 · lanes) long. Only the order of that sum differs from the reference.
+//     s = x + residual          a vector at a time, stored to `sum` (the new residual stream);
+//                               s = x without one
+//     ss = Σ s²                 one element at a time, in increasing order
+//     inv = rsqrt(ss / dim + eps)   in double, rounded once
+//     y = (s · inv) · w         a vector at a time
+// Bit-identical to ref::RmsNorm. The sum of squares keeps the reference's serial order on
+// purpose: a vectorized sum (four accumulators) was tried and changed the norm's output by an
+// ulp here and there, and on `small` that flipped a greedy token against the interpreter at
+// step 45 of "def add(a, b):" (through the indexer's FP8 rounding of the normed query). The
+// chain costs ~2 µs a row at dim = 2048, a small part of a decode step.
 #include <vector>
 
 #include "codegen/linear_emitters.h"
@@ -19,8 +22,6 @@ dsc_kernel_info EmitRmsNorm(KernelBuilder& kb, const LinearKernelSpec& spec) {
   llvm::IRBuilder<>& ir = kb.ir();
   const int v = kb.lanes();
   const int64_t dim = spec.k;
-  constexpr int kAccumulators = 4;
-  const int64_t group_end = dim / (kAccumulators * v) * (kAccumulators * v);
   const int64_t vector_end = dim / v * v;
   const int tail = static_cast<int>(dim - vector_end);  // masked lanes
 
@@ -51,37 +52,32 @@ dsc_kernel_info EmitRmsNorm(KernelBuilder& kb, const LinearKernelSpec& spec) {
   auto rows_loop = [&](bool add) {
     kb.For(kb.Int(0), rows, 1, add ? "add_row" : "row", [&](llvm::Value* r) {
       llvm::Value* row = ir.CreateMul(r, kb.Int(dim));
-      // s at column c of this row, `valid` lanes (zero past them); stored to sum when adding.
-      auto s_at = [&](llvm::Value* c, int valid) {
-        llvm::Value* offset = ir.CreateAdd(row, c);
-        llvm::Value* s = kb.LoadVec(vf, kb.Gep(kb.F32(), x, offset), valid, 4);
-        if (add) {
-          s = ir.CreateFAdd(s, kb.LoadVec(vf, kb.Gep(kb.F32(), residual, offset), valid, 4));
-          store(s, sum, offset, valid);
-        }
-        return s;
-      };
-      std::vector<llvm::AllocaInst*> acc(kAccumulators);
-      for (llvm::AllocaInst*& a : acc) a = kb.Var(vf, kb.SplatF(v, 0.0f), "squares");
-      auto add_square = [&](llvm::AllocaInst* a, llvm::Value* s) {
-        ir.CreateStore(kb.FMulAdd(s, s, ir.CreateLoad(vf, a)), a);
-      };
-      kb.For(kb.Int(0), kb.Int(group_end), kAccumulators * v, "squares", [&](llvm::Value* c) {
-        for (int u = 0; u < kAccumulators; ++u) add_square(acc[u], s_at(ir.CreateAdd(c, kb.Int(u * v)), v));
+      // The residual add, a vector at a time: sum = x + residual.
+      if (add) {
+        auto add_at = [&](llvm::Value* c, int valid) {
+          llvm::Value* offset = ir.CreateAdd(row, c);
+          llvm::Value* x_v = kb.LoadVec(vf, kb.Gep(kb.F32(), x, offset), valid, 4);
+          store(ir.CreateFAdd(x_v, kb.LoadVec(vf, kb.Gep(kb.F32(), residual, offset), valid, 4)), sum, offset, valid);
+        };
+        kb.For(kb.Int(0), kb.Int(vector_end), v, "add", [&](llvm::Value* c) { add_at(c, v); });
+        if (tail > 0) add_at(kb.Int(vector_end), tail);
+      }
+      // Σ s², one element at a time in increasing order, each square rounded before its add:
+      // the reference's order exactly (see the top of the file).
+      llvm::Value* source = add ? sum : x;
+      llvm::AllocaInst* squares = kb.Var(kb.F32(), llvm::ConstantFP::get(kb.F32(), 0.0f), "squares");
+      kb.For(kb.Int(0), kb.Int(dim), 1, "squares", [&](llvm::Value* c) {
+        llvm::Value* e = ir.CreateLoad(kb.F32(), kb.Gep(kb.F32(), source, ir.CreateAdd(row, c)));
+        ir.CreateStore(ir.CreateFAdd(ir.CreateLoad(kb.F32(), squares), ir.CreateFMul(e, e)), squares);
       });
-      kb.For(kb.Int(group_end), kb.Int(vector_end), v, "squares1",
-             [&](llvm::Value* c) { add_square(acc[0], s_at(c, v)); });
-      if (tail > 0) add_square(acc[1], s_at(kb.Int(vector_end), tail));
-      llvm::Value* total = ir.CreateFAdd(ir.CreateFAdd(ir.CreateLoad(vf, acc[0]), ir.CreateLoad(vf, acc[1])),
-                                         ir.CreateFAdd(ir.CreateLoad(vf, acc[2]), ir.CreateLoad(vf, acc[3])));
-      llvm::Value* mean = ir.CreateFAdd(
-          ir.CreateFDiv(kb.HorizontalSum(total), llvm::ConstantFP::get(kb.F32(), static_cast<float>(dim))), eps);
+      llvm::Value* total = ir.CreateLoad(kb.F32(), squares);
+      llvm::Value* mean =
+          ir.CreateFAdd(ir.CreateFDiv(total, llvm::ConstantFP::get(kb.F32(), static_cast<float>(dim))), eps);
       llvm::Value* root = ir.CreateIntrinsic(llvm::Intrinsic::sqrt, {ir.getDoubleTy()},
                                              {ir.CreateFPExt(mean, ir.getDoubleTy())});
       llvm::Value* inv = ir.CreateFPTrunc(ir.CreateFDiv(llvm::ConstantFP::get(ir.getDoubleTy(), 1.0), root), kb.F32());
       llvm::Value* inv_v = kb.Splat(v, inv);
       // y = (s · inv) · w; s read back (from sum when adding: those lines are in L1).
-      llvm::Value* source = add ? sum : x;
       auto scale_at = [&](llvm::Value* c, int valid) {
         llvm::Value* offset = ir.CreateAdd(row, c);
         llvm::Value* s = kb.LoadVec(vf, kb.Gep(kb.F32(), source, offset), valid, 4);

@@ -54,9 +54,10 @@ dsc_kernel_info EmitNvfp4GemvBf16Act(KernelBuilder& kb, const LinearKernelSpec& 
 dsc_kernel_info EmitFp8Gemv(KernelBuilder& kb, const LinearKernelSpec& spec);
 dsc_kernel_info EmitNvfp4Gemm(KernelBuilder& kb, const LinearKernelSpec& spec);
 dsc_kernel_info EmitBf16Gemv(KernelBuilder& kb, const LinearKernelSpec& spec);
-// Not linear kernels: a dsc_rms_norm_fn (emit_rms_norm.cc), a dsc_swiglu_fn (emit_swiglu.cc).
+// Not linear kernels: a dsc_rms_norm_fn (emit_rms_norm.cc), a dsc_indexer_scores_fn
+// (emit_indexer_scores.cc).
 dsc_kernel_info EmitRmsNorm(KernelBuilder& kb, const LinearKernelSpec& spec);
-dsc_kernel_info EmitSwiGlu(KernelBuilder& kb, const LinearKernelSpec& spec);
+dsc_kernel_info EmitIndexerScores(KernelBuilder& kb, const LinearKernelSpec& spec);
 
 }  // namespace dsc::codegen
 

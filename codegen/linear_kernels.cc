@@ -26,8 +26,8 @@ const char* KindName(LinearKernelKind kind) {
       return "bf16_gemv";
     case LinearKernelKind::kRmsNorm:
       return "rms_norm";
-    case LinearKernelKind::kSwiGlu:
-      return "swiglu";
+    case LinearKernelKind::kIndexerScores:
+      return "indexer_scores";
   }
   return "?";
 }
@@ -36,7 +36,7 @@ const char* KindName(LinearKernelKind kind) {
 
 std::string LinearKernelSpec::Name() const {
   if (kind == LinearKernelKind::kRmsNorm) return absl::StrCat("dsc_rms_norm_d", k);
-  if (kind == LinearKernelKind::kSwiGlu) return "dsc_swiglu";
+  if (kind == LinearKernelKind::kIndexerScores) return absl::StrCat("dsc_indexer_scores_h", n, "_d", k);
   std::string name = absl::StrCat("dsc_", KindName(kind));
   if (kind != LinearKernelKind::kNvfp4Gemm) absl::StrAppend(&name, "_m", m);
   absl::StrAppend(&name, "_n", n, "_k", k);
@@ -55,13 +55,14 @@ absl::Status ValidateSpec(const LinearKernelSpec& spec) {
   if (spec.n <= 0 || spec.k <= 0) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": n and k must be positive"));
   }
-  if (spec.kind == LinearKernelKind::kRmsNorm || spec.kind == LinearKernelKind::kSwiGlu) {
+  if (spec.kind == LinearKernelKind::kRmsNorm || spec.kind == LinearKernelKind::kIndexerScores) {
     const bool tuned = spec.rows_per_iteration != 0 || spec.prefetch_distance != -1 || spec.x_block_bytes != 0 ||
                        spec.gemm_mr != 0 || spec.gemm_nr_vectors != 0 || spec.gemm_kc != 0 || spec.bf16_activations;
-    const bool shaped = spec.kind == LinearKernelKind::kSwiGlu ? spec.n == 1 && spec.k == 1 : spec.n == spec.k;
+    // A norm's rows have n == k columns; the indexer takes any heads (n) and head dim (k).
+    const bool shaped = spec.kind != LinearKernelKind::kRmsNorm || spec.n == spec.k;
     if (spec.m != 1 || !shaped || tuned) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what, ": an elementwise kernel has m = 1, no knobs, and n = k (RMS norm) or n = k = 1 (SwiGLU)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": a norm or indexer kernel has m = 1, no knobs, and (a norm) n = k"));
     }
     return absl::OkStatus();
   }
@@ -115,8 +116,8 @@ absl::StatusOr<dsc_kernel_info> EmitLinearKernel(const LinearKernelSpec& spec,
       return EmitBf16Gemv(kb, spec);
     case LinearKernelKind::kRmsNorm:
       return EmitRmsNorm(kb, spec);
-    case LinearKernelKind::kSwiGlu:
-      return EmitSwiGlu(kb, spec);
+    case LinearKernelKind::kIndexerScores:
+      return EmitIndexerScores(kb, spec);
   }
   return absl::InvalidArgumentError("unknown linear kernel kind");
 }

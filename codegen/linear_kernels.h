@@ -11,8 +11,8 @@
 //   kRmsNorm    not a product: rms_norm and the fused add_rms_norm of rows of n == k
 //               columns (m = 1; a dsc_rms_norm_fn, runtime/kernel_abi.h), compiled, cached
 //               and put in artifacts by the same path as the products.
-//   kSwiGlu     not a product either: the SwiGLU epilogue of the gate/up products, any length
-//               (m = n = k = 1; a dsc_swiglu_fn).
+//   kIndexerScores  the indexer's scores of one decode query row: n = heads, k = head dim
+//               (m = 1; a dsc_indexer_scores_fn), bit-identical to the reference.
 #ifndef DSC_CODEGEN_LINEAR_KERNELS_H_
 #define DSC_CODEGEN_LINEAR_KERNELS_H_
 
@@ -32,7 +32,7 @@ class Module;
 
 namespace dsc::codegen {
 
-enum class LinearKernelKind { kNvfp4Gemv, kFp8Gemv, kNvfp4Gemm, kBf16Gemv, kRmsNorm, kSwiGlu };
+enum class LinearKernelKind { kNvfp4Gemv, kFp8Gemv, kNvfp4Gemm, kBf16Gemv, kRmsNorm, kIndexerScores };
 
 struct LinearKernelSpec {
   LinearKernelKind kind = LinearKernelKind::kNvfp4Gemv;

@@ -38,8 +38,8 @@ typedef enum dsc_weight_format {
   /* Not a weight format: the kernel is a row normalization and its `fn` is really a
    * dsc_rms_norm_fn (below); it is held and cached like the linear kernels. */
   DSC_KERNEL_RMS_NORM = 16,
-  /* Not a weight format either: a dsc_swiglu_fn (below). */
-  DSC_KERNEL_SWIGLU = 17,
+  /* Not a weight format either: a dsc_indexer_scores_fn (below). */
+  DSC_KERNEL_INDEXER_SCORES = 17,
 } dsc_weight_format;
 
 /* y[i, j] = sum_c x[i, c] * W[j, c] for i < m and row_begin <= j < row_end (float32 in, float32
@@ -102,19 +102,27 @@ typedef struct dsc_rms_norm_args {
 
 typedef void (*dsc_rms_norm_fn)(const dsc_rms_norm_args* args);
 
-/* SwiGLU, the epilogue of the gate and up products (gate_up_swiglu, model.md §9):
- *   y[i] = gate[i] / (1 + exp(-gate[i])) * up[i]      for i < n
- * y may be gate or up (element i is read before it is written). The exp is the kernel's own
- * (no libm call), within a few ulps of a correctly rounded one. The length is a run-time
- * argument: one kernel serves every width (info.n == info.k == 1). */
-typedef struct dsc_swiglu_args {
-  const float* gate;
-  const float* up;
-  float* y;
-  int64_t n;
-} dsc_swiglu_args;
+/* The lightning indexer's scores of one query row against cached keys (indexer_score at decode,
+ * model.md §8), for keys j in [begin, end):
+ *   out[j] = (Σ_h max(Σ_c q[h,c] · k[j,c], 0) · w[h] · scale) · k_scale[j]   (k_scale NULL: no factor)
+ * in the reference's order exactly — c increasing, then heads increasing, each product rounded
+ * before its add (no fused multiply-add) — so the scores are bit-identical to the interpreter's,
+ * whose top-k they feed. The query is laid out with its heads in lanes: groups of 16 heads,
+ * qt[(g·d + c)·16 + lane] = q[16g + lane, c], wv[16g + lane] = w[16g + lane], zero past the heads.
+ * heads and d are compiled in (info.n = heads, info.k = d); k is [end, d] float32. */
+typedef struct dsc_indexer_scores_args {
+  const float* qt;
+  const float* wv;
+  const float* k;
+  const float* k_scale;
+  float* out;
+  int64_t begin;
+  int64_t end;
+  float scale;
+  int32_t reserved0; /* must be 0 */
+} dsc_indexer_scores_args;
 
-typedef void (*dsc_swiglu_fn)(const dsc_swiglu_args* args);
+typedef void (*dsc_indexer_scores_fn)(const dsc_indexer_scores_args* args);
 
 static inline int64_t dsc_kernel_scratch_bytes(const dsc_kernel_info* info, int64_t m) {
   const int64_t a = info->scratch_m_align > 0 ? info->scratch_m_align : 1;

@@ -86,8 +86,9 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void RowScores(cons
   }
 }
 
-// One query row against `keys` keys, the keys split over the pool's threads.
-void ScoreOneRow(ThreadPool& pool, const float* q, const float* w, const float* k, const float* k_scale, int64_t h,
+// One query row against `keys` keys, the keys split over the pool's threads; through the
+// engine's compiled kernel when it has one (the same arithmetic, codegen/emit_indexer_scores.cc).
+void ScoreOneRow(FastLinear& fast, ThreadPool& pool, const float* q, const float* w, const float* k, const float* k_scale, int64_t h,
                  int64_t d, int64_t keys, float scale, float* out) {
   const int64_t groups = (h + kRows - 1) / kRows;
   // Scratch that only grows; the pool's threads reach it through the local pointers.
@@ -102,13 +103,19 @@ void ScoreOneRow(ThreadPool& pool, const float* q, const float* w, const float* 
     wv[g * kRows + lane] = w[hh];
     for (int64_t c = 0; c < d; ++c) qt[(g * d + c) * kRows + lane] = q[hh * d + c];
   }
+  const bool compiled = fast.IndexerRowScores(qt, wv, k, k_scale, h, d, scale, 0, 0, out);
+  auto scores = [&](int64_t begin, int64_t end) {
+    if (!compiled || !fast.IndexerRowScores(qt, wv, k, k_scale, h, d, scale, begin, end, out)) {
+      RowScores(qt, k, d, groups, h, wv, scale, k_scale, begin, end, out);
+    }
+  };
   if (keys * h * d < (int64_t{1} << 20)) {  // less work than waking the threads
-    RowScores(qt, k, d, groups, h, wv, scale, k_scale, 0, keys, out);
+    scores(0, keys);
     return;
   }
   pool.Run([&](int thread) {
     const auto [begin, end] = SplitRows(keys, pool.size(), thread, 1);
-    RowScores(qt, k, d, groups, h, wv, scale, k_scale, begin, end, out);
+    scores(begin, end);
   });
 }
 
@@ -130,7 +137,7 @@ EvalResult FastIndexerScore(const EvalArgs& a) {
   ThreadPool& pool = *fast->pool();
   if (s == 1) {
     const int64_t keys = causal ? std::clamp<int64_t>(*start + 1, 0, t) : t;
-    ScoreOneRow(pool, q.f.data(), w.f.data(), k.f.data(), ks != nullptr ? ks->f.data() : nullptr, h, d, keys, scale,
+    ScoreOneRow(*fast, pool, q.f.data(), w.f.data(), k.f.data(), ks != nullptr ? ks->f.data() : nullptr, h, d, keys, scale,
                 y.f.data());
     std::fill(y.f.begin() + keys, y.f.end(), -std::numeric_limits<float>::infinity());
     return Results(std::move(y));

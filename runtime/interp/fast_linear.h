@@ -46,10 +46,14 @@ class FastLinear {
     return false;
   }
 
-  // y[i] = gate[i] / (1 + exp(-gate[i])) * up[i] for i < n (y may be gate or up), through a
-  // compiled kernel; callable from the pool's threads (n = 0 only finds or compiles the
-  // kernel). Returns false when there is none.
-  virtual bool SwiGlu(const float* gate, const float* up, int64_t n, float* y) { return false; }
+  // The lightning indexer's scores of one query row for keys [begin, end), the query laid out
+  // with its heads in lanes (dsc_indexer_scores_args in runtime/kernel_abi.h has the layout and
+  // the formula), bit-identical to the reference. Callable from the pool's threads (begin ==
+  // end only finds or compiles the kernel). Returns false when there is none.
+  virtual bool IndexerRowScores(const float* qt, const float* wv, const float* k, const float* k_scale,
+                                int64_t heads, int64_t d, float scale, int64_t begin, int64_t end, float* out) {
+    return false;
+  }
 
   // The engine's threads (nullptr: run everything on the calling thread).
   virtual ThreadPool* pool() { return nullptr; }

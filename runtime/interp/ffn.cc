@@ -20,9 +20,7 @@ absl::StatusOr<std::vector<float>> RunFfn(const Ffn& f, const float* x, int64_t 
   for (auto [w, out] : {std::pair{f.w1, gate.data()}, {f.w3, up.data()}}) {
     if (absl::Status s = LinearWithMatrix(*w, f.index, x, m, out, f.fast); !s.ok()) return s;
   }
-  if (f.fast == nullptr || !f.fast->SwiGlu(gate.data(), up.data(), m * f.hidden, gate.data())) {
-    ref::SwiGlu(gate.data(), up.data(), m * f.hidden, gate.data());
-  }
+  ref::SwiGlu(gate.data(), up.data(), m * f.hidden, gate.data());
   if (absl::Status s = LinearWithMatrix(*f.w2, f.index, gate.data(), m, y.data(), f.fast); !s.ok()) return s;
   return y;
 }
@@ -43,7 +41,6 @@ bool RunFfnsOnPool(const std::vector<FfnJob>& jobs, int64_t dim) {
       }
     }
   }
-  const bool swiglu_kernel = fast->SwiGlu(nullptr, nullptr, 0, nullptr);
   // Every job's gate and up rows in one scratch that only grows (a decode loop allocates
   // nothing after its first steps): job i's at offset[i], up after all the gates.
   // (The pool's threads see these through the local pointers: a thread_local named inside
@@ -71,9 +68,7 @@ bool RunFfnsOnPool(const std::vector<FfnJob>& jobs, int64_t dim) {
                     up(i), begin, end, t);
       for (int64_t r = 0; r < j.m; ++r) {
         float* g = gate(i) + r * hidden;
-        if (!swiglu_kernel || !fast->SwiGlu(g + begin, up(i) + r * hidden + begin, end - begin, g + begin)) {
-          ref::SwiGlu(g + begin, up(i) + r * hidden + begin, end - begin, g + begin);
-        }
+        ref::SwiGlu(g + begin, up(i) + r * hidden + begin, end - begin, g + begin);
       }
     }
   });

@@ -71,12 +71,12 @@ codegen::LinearKernelSpec JitLinear::NormSpecFor(int64_t dim) {
   return spec;
 }
 
-codegen::LinearKernelSpec JitLinear::SwiGluSpec() {
+codegen::LinearKernelSpec JitLinear::IndexerScoresSpec(int64_t heads, int64_t d) {
   codegen::LinearKernelSpec spec;
-  spec.kind = codegen::LinearKernelKind::kSwiGlu;
+  spec.kind = codegen::LinearKernelKind::kIndexerScores;
   spec.m = 1;
-  spec.n = 1;
-  spec.k = 1;
+  spec.n = heads;
+  spec.k = d;
   return spec;
 }
 
@@ -108,13 +108,11 @@ std::vector<codegen::LinearKernelSpec> JitLinear::RequiredKernels(const ir::Modu
           for (int64_t m = 1; m <= 8; ++m) add(DenseSpecFor(v->type().dtype(), m, n, k));
         }
       }
-      switch (op->code()) {
-        case ir::OpCode::kSwiglu: case ir::OpCode::kGateUpSwiglu: case ir::OpCode::kMoeExperts:
-        case ir::OpCode::kMoeDecode: case ir::OpCode::kMoeGrouped:
-          add(SwiGluSpec());
-          break;
-        default:
-          break;
+      if (op->code() == ir::OpCode::kIndexerScore && op->num_operands() >= 1) {
+        const ir::Shape& q = op->operand(0)->type().shape();  // [S, H, d]
+        if (q.rank() == 3 && q.at(1).is_static() && q.at(2).is_static()) {
+          add(IndexerScoresSpec(q.at(1).offset(), q.at(2).offset()));
+        }
       }
       if ((op->code() == ir::OpCode::kRmsNorm || op->code() == ir::OpCode::kAddRmsNorm) && op->num_operands() >= 1) {
         const ir::Shape& x = op->operand(0)->type().shape();
@@ -218,12 +216,13 @@ bool JitLinear::RmsNorm(const float* x, const float* residual, float* sum, const
   return true;
 }
 
-bool JitLinear::SwiGlu(const float* gate, const float* up, int64_t n, float* y) {
-  if (n < 0) return false;
-  const dsc_linear_kernel* kernel = KernelFor(SwiGluSpec());  // n = 0: compiles it now, if need be
-  if (kernel == nullptr || kernel->info.format != DSC_KERNEL_SWIGLU) return false;
-  const dsc_swiglu_args args = {gate, up, y, n};
-  if (n > 0) reinterpret_cast<dsc_swiglu_fn>(kernel->fn)(&args);
+bool JitLinear::IndexerRowScores(const float* qt, const float* wv, const float* k, const float* k_scale,
+                                 int64_t heads, int64_t d, float scale, int64_t begin, int64_t end, float* out) {
+  if (heads <= 0 || d <= 0 || begin > end) return false;
+  const dsc_linear_kernel* kernel = KernelFor(IndexerScoresSpec(heads, d));  // begin == end: compiles it now
+  if (kernel == nullptr || kernel->info.format != DSC_KERNEL_INDEXER_SCORES) return false;
+  const dsc_indexer_scores_args args = {qt, wv, k, k_scale, out, begin, end, scale, 0};
+  if (begin < end) reinterpret_cast<dsc_indexer_scores_fn>(kernel->fn)(&args);
   return true;
 }
 

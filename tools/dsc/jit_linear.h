@@ -42,20 +42,22 @@ class JitLinear : public runtime::FastLinear {
   // a decode step's rows are a few KiB).
   bool RmsNorm(const float* x, const float* residual, float* sum, const float* weight, int64_t rows, int64_t dim,
                float eps, float* y) override;
-  bool SwiGlu(const float* gate, const float* up, int64_t n, float* y) override;
+  bool IndexerRowScores(const float* qt, const float* wv, const float* k, const float* k_scale, int64_t heads,
+                        int64_t d, float scale, int64_t begin, int64_t end, float* out) override;
   runtime::ThreadPool* pool() override { return &pool_; }
   bool bf16_activations() const override { return bf16_activations_; }
 
   // The kernel Run uses for a product with m activation rows, or nullopt (reference path).
   static std::optional<codegen::LinearKernelSpec> SpecFor(ir::QuantFormat format, int64_t m, int64_t n, int64_t k);
-  // The kernel RmsNorm uses for rows of `dim`, and the one SwiGlu uses.
+  // The kernel RmsNorm uses for rows of `dim`.
   static codegen::LinearKernelSpec NormSpecFor(int64_t dim);
-  static codegen::LinearKernelSpec SwiGluSpec();
+  // The kernel IndexerRowScores uses for `heads` heads of dimension d.
+  static codegen::LinearKernelSpec IndexerScoresSpec(int64_t heads, int64_t d);
   // The kernel RunDense / RunRows use for a dense matrix (BF16 GEMV), or nullopt.
   static std::optional<codegen::LinearKernelSpec> DenseSpecFor(ir::DType dtype, int64_t m, int64_t n, int64_t k);
   // Every kernel Run / RunDense / RunRows / RmsNorm can request for `module` (each quantized
   // or dense weight an op reads, at every m; the fast MLA path's BF16 W_UKᵀ; the norms; the
-  // SwiGLU of every op with an FFN),
+  // indexer's decode scores),
   // deduplicated, in a stable order: what `dsc compile` puts in an artifact. Built from the
   // same spec functions the kernels are looked up with.
   static std::vector<codegen::LinearKernelSpec> RequiredKernels(const ir::Module& module);
