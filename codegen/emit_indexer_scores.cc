@@ -84,15 +84,7 @@ dsc_kernel_info EmitIndexerScores(KernelBuilder& kb, const LinearKernelSpec& spe
   kb.If(ir.CreateIsNull(k_scale), [&] { keys_loop(false); });
   ir.CreateRetVoid();
 
-  dsc_kernel_info info{};
-  info.abi_version = DSC_KERNEL_ABI_VERSION;
-  info.format = DSC_KERNEL_INDEXER_SCORES;
-  info.n = heads;
-  info.k = d;
-  info.m_static = 1;
-  info.row_align = 1;
-  info.scratch_m_align = 1;  // no scratch
-  return info;
+  return NonLinearInfo(DSC_KERNEL_INDEXER_SCORES, heads, d);
 }
 
 }  // namespace dsc::codegen

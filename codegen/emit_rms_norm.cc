@@ -92,15 +92,7 @@ dsc_kernel_info EmitRmsNorm(KernelBuilder& kb, const LinearKernelSpec& spec) {
   kb.If(ir.CreateIsNull(residual), [&] { rows_loop(false); });
   ir.CreateRetVoid();
 
-  dsc_kernel_info info{};
-  info.abi_version = DSC_KERNEL_ABI_VERSION;
-  info.format = DSC_KERNEL_RMS_NORM;
-  info.n = dim;
-  info.k = dim;
-  info.m_static = 1;
-  info.row_align = 1;
-  info.scratch_m_align = 1;  // no scratch
-  return info;
+  return NonLinearInfo(DSC_KERNEL_RMS_NORM, dim, dim);
 }
 
 }  // namespace dsc::codegen

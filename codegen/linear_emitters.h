@@ -26,6 +26,20 @@ inline dsc_kernel_info GemvInfo(dsc_weight_format format, const LinearKernelSpec
   return info;
 }
 
+// The dsc_kernel_info of a kernel that is not a product (format DSC_KERNEL_*): shape (n, k),
+// one call per use, no scratch.
+inline dsc_kernel_info NonLinearInfo(int32_t format, int64_t n, int64_t k) {
+  dsc_kernel_info info{};
+  info.abi_version = DSC_KERNEL_ABI_VERSION;
+  info.format = format;
+  info.n = n;
+  info.k = k;
+  info.m_static = 1;
+  info.row_align = 1;
+  info.scratch_m_align = 1;
+  return info;
+}
+
 // y[j, r + i] = Σ lanes of acc[i][j] · scale for the rows of one row group (GEMV epilogue).
 // With `first` (an i1, k blocks of gemv_walk.h), y = that + (first ? 0 : y): later blocks add
 // to the earlier ones' sum (y is the call's own output range).

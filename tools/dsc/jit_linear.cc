@@ -62,22 +62,22 @@ std::optional<codegen::LinearKernelSpec> JitLinear::DenseSpecFor(ir::DType dtype
   return spec;
 }
 
-codegen::LinearKernelSpec JitLinear::NormSpecFor(int64_t dim) {
+// The kernels that are not products: one call, m = 1, shape (n, k).
+static codegen::LinearKernelSpec NonLinearSpec(codegen::LinearKernelKind kind, int64_t n, int64_t k) {
   codegen::LinearKernelSpec spec;
-  spec.kind = codegen::LinearKernelKind::kRmsNorm;
+  spec.kind = kind;
   spec.m = 1;
-  spec.n = dim;
-  spec.k = dim;
+  spec.n = n;
+  spec.k = k;
   return spec;
 }
 
+codegen::LinearKernelSpec JitLinear::NormSpecFor(int64_t dim) {
+  return NonLinearSpec(codegen::LinearKernelKind::kRmsNorm, dim, dim);
+}
+
 codegen::LinearKernelSpec JitLinear::IndexerScoresSpec(int64_t heads, int64_t d) {
-  codegen::LinearKernelSpec spec;
-  spec.kind = codegen::LinearKernelKind::kIndexerScores;
-  spec.m = 1;
-  spec.n = heads;
-  spec.k = d;
-  return spec;
+  return NonLinearSpec(codegen::LinearKernelKind::kIndexerScores, heads, d);
 }
 
 // Over-approximates (a kernel no product ends up using costs only compile time and disk);
