@@ -42,7 +42,7 @@ Bf16Matrix RandomBf16(int64_t n, int64_t k, uint32_t seed) {
   return w;
 }
 
-class Bf16GemvTest : public ::testing::TestWithParam<const char*> {
+class Bf16GemvTest : public testing::JitTargetTest {
  public:
 
   // Largest |y - y_ref| / Σ|x·w| over rows [row_begin, row_end) computed in `parts` calls;
@@ -107,12 +107,6 @@ class Bf16GemvTest : public ::testing::TestWithParam<const char*> {
 
 
  protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<Jit>> jit = testing::JitForTarget(GetParam());
-    ASSERT_TRUE(jit.ok()) << jit.status();
-    jit_ = std::move(*jit);
-  }
-
   void CheckAll(const std::vector<std::pair<int64_t, int64_t>>& shapes, const std::vector<int64_t>& ms,
                 const LinearKernelSpec& knobs = {}) {
     std::vector<LinearKernelSpec> specs;
@@ -146,8 +140,6 @@ class Bf16GemvTest : public ::testing::TestWithParam<const char*> {
       }
     }
   }
-
-  std::unique_ptr<Jit> jit_;
 };
 
 TEST_P(Bf16GemvTest, RaggedShapes) {

@@ -41,14 +41,8 @@ std::vector<float> ReferenceScores(const std::vector<float>& q, const std::vecto
   return out;
 }
 
-class IndexerScoresKernelTest : public ::testing::TestWithParam<const char*> {
+class IndexerScoresKernelTest : public testing::JitTargetTest {
  protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<Jit>> jit = testing::JitForTarget(GetParam());
-    ASSERT_TRUE(jit.ok()) << jit.status();
-    jit_ = std::move(*jit);
-  }
-
   void Check(int64_t heads, int64_t d, int64_t keys, uint32_t seed) {
     LinearKernelSpec spec;
     spec.kind = LinearKernelKind::kIndexerScores;
@@ -92,8 +86,6 @@ class IndexerScoresKernelTest : public ::testing::TestWithParam<const char*> {
       EXPECT_EQ(out[keys], kSentinel);
     }
   }
-
-  std::unique_ptr<Jit> jit_;
 };
 
 TEST_P(IndexerScoresKernelTest, BitIdenticalToTheReference) {

@@ -28,14 +28,8 @@ struct Shape {
   int64_t n, k;
 };
 
-class LinearKernelsTest : public ::testing::TestWithParam<const char*> {
+class LinearKernelsTest : public testing::JitTargetTest {
  protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<Jit>> jit = testing::JitForTarget(GetParam());
-    ASSERT_TRUE(jit.ok()) << jit.status();
-    jit_ = std::move(*jit);
-  }
-
   // Runs `kernel` over [row_begin, row_end) split in `parts` calls and returns the max error;
   // outputs outside the range must keep their sentinel.
   double RunAndCheck(const dsc_linear_kernel& kernel, const RandomWeights& w, int64_t m,
@@ -108,8 +102,6 @@ class LinearKernelsTest : public ::testing::TestWithParam<const char*> {
       }
     }
   }
-
-  std::unique_ptr<Jit> jit_;
 };
 
 TEST_P(LinearKernelsTest, TargetSelectsTheExpectedIsa) {

@@ -124,6 +124,19 @@ inline absl::StatusOr<std::unique_ptr<Jit>> JitForTarget(const char* cpu) {
   return Jit::Create(options);
 }
 
+// A test parameterized over --target-cpu values ("host", "x86-64-v3", ...) with a Jit for the
+// value in jit_.
+class JitTargetTest : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<Jit>> jit = JitForTarget(GetParam());
+    ASSERT_TRUE(jit.ok()) << jit.status();
+    jit_ = std::move(*jit);
+  }
+
+  std::unique_ptr<Jit> jit_;
+};
+
 }  // namespace dsc::codegen::testing
 
 #endif  // DSC_TESTS_UNIT_CODEGEN_LINEAR_TEST_UTIL_H_

@@ -27,14 +27,8 @@ std::vector<float> RandomRows(int64_t count, uint32_t seed) {
   return v;
 }
 
-class RmsNormKernelTest : public ::testing::TestWithParam<const char*> {
+class RmsNormKernelTest : public testing::JitTargetTest {
  protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<Jit>> jit = testing::JitForTarget(GetParam());
-    ASSERT_TRUE(jit.ok()) << jit.status();
-    jit_ = std::move(*jit);
-  }
-
   static absl::StatusOr<dsc_linear_kernel> Compile(Jit& jit, int64_t dim) {
     LinearKernelSpec spec;
     spec.kind = LinearKernelKind::kRmsNorm;
@@ -75,8 +69,6 @@ class RmsNormKernelTest : public ::testing::TestWithParam<const char*> {
       EXPECT_EQ(sum[0], kSentinel);
     }
   }
-
-  std::unique_ptr<Jit> jit_;
 };
 
 TEST_P(RmsNormKernelTest, RaggedRowLengthsWithAndWithoutTheResidual) {
