@@ -88,8 +88,8 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void RowScores(cons
 
 // One query row against `keys` keys, the keys split over the pool's threads; through the
 // engine's compiled kernel when it has one (the same arithmetic, codegen/emit_indexer_scores.cc).
-void ScoreOneRow(FastLinear& fast, ThreadPool& pool, const float* q, const float* w, const float* k, const float* k_scale, int64_t h,
-                 int64_t d, int64_t keys, float scale, float* out) {
+void ScoreOneRow(FastLinear& fast, ThreadPool& pool, const float* q, const float* w, const float* k,
+                 const float* k_scale, int64_t h, int64_t d, int64_t keys, float scale, float* out) {
   const int64_t groups = (h + kRows - 1) / kRows;
   // Scratch that only grows; the pool's threads reach it through the local pointers.
   thread_local std::vector<float> scratch;
@@ -137,8 +137,8 @@ EvalResult FastIndexerScore(const EvalArgs& a) {
   ThreadPool& pool = *fast->pool();
   if (s == 1) {
     const int64_t keys = causal ? std::clamp<int64_t>(*start + 1, 0, t) : t;
-    ScoreOneRow(*fast, pool, q.f.data(), w.f.data(), k.f.data(), ks != nullptr ? ks->f.data() : nullptr, h, d, keys, scale,
-                y.f.data());
+    ScoreOneRow(*fast, pool, q.f.data(), w.f.data(), k.f.data(), ks != nullptr ? ks->f.data() : nullptr, h, d,
+                keys, scale, y.f.data());
     std::fill(y.f.begin() + keys, y.f.end(), -std::numeric_limits<float>::infinity());
     return Results(std::move(y));
   }
