@@ -21,6 +21,7 @@
 namespace {
 
 #define DSC_R4(op, base) op(base##0) op(base##1) op(base##2) op(base##3)
+#define DSC_R2(op, base) op(base##0) op(base##1)
 #define DSC_R8(op, base) DSC_R4(op, base) op(base##4) op(base##5) op(base##6) op(base##7)
 // Register groups: kind 1 uses zmm0-7, kind 2 zmm10-17, kind 3 zmm20-27; zmm30/31 are operands.
 #define PERM(r) "vpermps %%zmm31, %%zmm" #r ", %%zmm" #r "\n\t"
@@ -35,6 +36,11 @@ namespace {
 #define SHIFTW(r) "vpsrlw $4, %%zmm" #r ", %%zmm" #r "\n\t"
 #define MUL(r) "vmulps %%zmm30, %%zmm31, %%zmm" #r "\n\t"
 #define ADD(r) "vaddps %%zmm31, %%zmm" #r ", %%zmm" #r "\n\t"
+#define DPBUSD(r) "vpdpbusd %%zmm30, %%zmm31, %%zmm" #r "\n\t"
+#define PERMB(r) "vpermb %%zmm31, %%zmm" #r ", %%zmm" #r "\n\t"
+#define SHIFTL(r) "vpslld $8, %%zmm" #r ", %%zmm" #r "\n\t"
+#define ADDD(r) "vpaddd %%zmm31, %%zmm" #r ", %%zmm" #r "\n\t"
+#define CVT(r) "vcvtdq2ps %%zmm" #r ", %%zmm" #r "\n\t"
 #define BCSTMUL(r) "vmulps (%1)%{1to16%}, %%zmm31, %%zmm" #r "\n\t"
 
 #define DSC_CLOBBERS                                                                         \
@@ -85,6 +91,20 @@ const Mix kMixes[] = {
     {"bcstmul+add", 16, DSC_LOOP(DSC_R8(BCSTMUL, ) DSC_R8(ADD, 1))},
     // One 128-weight chunk of one row, the instructions only (no loads): the float32 GEMV
     // (8 E2M1 lookups, 8 products + 1 block-scale FMA, 4 shifts for the odd nibbles) ...
+    {"dpbusd", 8, DSC_LOOP(DSC_R8(DPBUSD, ))},
+    {"permb", 8, DSC_LOOP(DSC_R8(PERMB, ))},
+    {"addd", 8, DSC_LOOP(DSC_R8(ADDD, ))},
+    {"cvt", 8, DSC_LOOP(DSC_R8(CVT, ))},
+    {"dpbusd+fma", 16, DSC_LOOP(DSC_R8(DPBUSD, ) DSC_R8(FMA, 1))},
+    {"dpbusd+permb", 16, DSC_LOOP(DSC_R8(DPBUSD, ) DSC_R8(PERMB, 1))},
+    {"gemv_int8_chunk", 18,
+     DSC_LOOP(DSC_R2(PERMB, ) SHIFTW(2) DSC_R4(DPBUSD, 1) DPBUSD(14) DPBUSD(15) SHIFTL(20) SHIFTL(21)
+              ADDD(22) ADDD(23) ADDD(24) CVT(25) MUL(26) FMA(18))},
+    {"perm+add", 16, DSC_LOOP(DSC_R8(PERM, ) DSC_R8(ADD, 1))},
+    {"gemv_rowlanes_chunk", 22,
+     DSC_LOOP(DSC_R8(PERM, ) DSC_R8(ADD, 1) DSC_R4(SHIFT, 2) BCSTMUL(24) BCSTMUL(25))},
+    {"gemv_rowlanes_chunk_r1", 28,
+     DSC_LOOP(DSC_R8(PERM, ) DSC_R8(ADD, 1) DSC_R4(SHIFT, 2) DSC_R8(BCSTMUL, 2))},
     {"gemv_f32_chunk", 21,
      DSC_LOOP(DSC_R8(PERM, ) DSC_R8(FMA, 1) FMA(18) DSC_R4(SHIFT, 2))},
     // ... and what BF16 activations would need: 4 vpermw lookups (32 weights each), 4 vdpbf16ps

@@ -69,9 +69,10 @@ dsc_kernel_info EmitFp8Gemv(KernelBuilder& kb, const LinearKernelSpec& spec);
 dsc_kernel_info EmitNvfp4Gemm(KernelBuilder& kb, const LinearKernelSpec& spec);
 dsc_kernel_info EmitBf16Gemv(KernelBuilder& kb, const LinearKernelSpec& spec);
 // Not linear kernels: a dsc_rms_norm_fn (emit_rms_norm.cc), a dsc_indexer_scores_fn
-// (emit_indexer_scores.cc).
+// (emit_indexer_scores.cc), a dsc_mla_attention_fn (emit_mla_attention.cc).
 dsc_kernel_info EmitRmsNorm(KernelBuilder& kb, const LinearKernelSpec& spec);
 dsc_kernel_info EmitIndexerScores(KernelBuilder& kb, const LinearKernelSpec& spec);
+dsc_kernel_info EmitMlaAttention(KernelBuilder& kb, const LinearKernelSpec& spec);
 
 }  // namespace dsc::codegen
 

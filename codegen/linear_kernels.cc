@@ -28,6 +28,8 @@ const char* KindName(LinearKernelKind kind) {
       return "rms_norm";
     case LinearKernelKind::kIndexerScores:
       return "indexer_scores";
+    case LinearKernelKind::kMlaAttention:
+      return "mla_attention";
   }
   return "?";
 }
@@ -37,6 +39,7 @@ const char* KindName(LinearKernelKind kind) {
 std::string LinearKernelSpec::Name() const {
   if (kind == LinearKernelKind::kRmsNorm) return absl::StrCat("dsc_rms_norm_d", k);
   if (kind == LinearKernelKind::kIndexerScores) return absl::StrCat("dsc_indexer_scores_h", n, "_d", k);
+  if (kind == LinearKernelKind::kMlaAttention) return absl::StrCat("dsc_mla_attention_r", k);
   std::string name = absl::StrCat("dsc_", KindName(kind));
   if (kind != LinearKernelKind::kNvfp4Gemm) absl::StrAppend(&name, "_m", m);
   absl::StrAppend(&name, "_n", n, "_k", k);
@@ -55,14 +58,16 @@ absl::Status ValidateSpec(const LinearKernelSpec& spec) {
   if (spec.n <= 0 || spec.k <= 0) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": n and k must be positive"));
   }
-  if (spec.kind == LinearKernelKind::kRmsNorm || spec.kind == LinearKernelKind::kIndexerScores) {
+  if (spec.kind == LinearKernelKind::kRmsNorm || spec.kind == LinearKernelKind::kIndexerScores ||
+      spec.kind == LinearKernelKind::kMlaAttention) {
     const bool tuned = spec.rows_per_iteration != 0 || spec.prefetch_distance != -1 || spec.x_block_bytes != 0 ||
                        spec.gemm_mr != 0 || spec.gemm_nr_vectors != 0 || spec.gemm_kc != 0 || spec.bf16_activations;
-    // A norm's rows have n == k columns; the indexer takes any heads (n) and head dim (k).
-    const bool shaped = spec.kind != LinearKernelKind::kRmsNorm || spec.n == spec.k;
+    // A norm's rows have n == k columns, the attention's rank is n == k; the indexer takes any
+    // heads (n) and head dim (k).
+    const bool shaped = spec.kind == LinearKernelKind::kIndexerScores || spec.n == spec.k;
     if (spec.m != 1 || !shaped || tuned) {
       return absl::InvalidArgumentError(
-          absl::StrCat(what, ": a norm or indexer kernel has m = 1, no knobs, and (a norm) n = k"));
+          absl::StrCat(what, ": a norm, indexer or attention kernel has m = 1, no knobs, and (but the indexer) n = k"));
     }
     return absl::OkStatus();
   }
@@ -118,6 +123,8 @@ absl::StatusOr<dsc_kernel_info> EmitLinearKernel(const LinearKernelSpec& spec,
       return EmitRmsNorm(kb, spec);
     case LinearKernelKind::kIndexerScores:
       return EmitIndexerScores(kb, spec);
+    case LinearKernelKind::kMlaAttention:
+      return EmitMlaAttention(kb, spec);
   }
   return absl::InvalidArgumentError("unknown linear kernel kind");
 }

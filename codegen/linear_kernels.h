@@ -13,6 +13,8 @@
 //               and put in artifacts by the same path as the products.
 //   kIndexerScores  the indexer's scores of one decode query row: n = heads, k = head dim
 //               (m = 1; a dsc_indexer_scores_fn), bit-identical to the reference.
+//   kMlaAttention  MLA's latent attention of one decode query row, all heads: n = k = the
+//               latent rank (m = 1; a dsc_mla_attention_fn), bit-identical to the reference.
 #ifndef DSC_CODEGEN_LINEAR_KERNELS_H_
 #define DSC_CODEGEN_LINEAR_KERNELS_H_
 
@@ -32,7 +34,8 @@ class Module;
 
 namespace dsc::codegen {
 
-enum class LinearKernelKind { kNvfp4Gemv, kFp8Gemv, kNvfp4Gemm, kBf16Gemv, kRmsNorm, kIndexerScores };
+enum class LinearKernelKind { kNvfp4Gemv, kFp8Gemv, kNvfp4Gemm, kBf16Gemv, kRmsNorm, kIndexerScores,
+                              kMlaAttention };
 
 struct LinearKernelSpec {
   LinearKernelKind kind = LinearKernelKind::kNvfp4Gemv;

@@ -40,6 +40,8 @@ typedef enum dsc_weight_format {
   DSC_KERNEL_RMS_NORM = 16,
   /* Not a weight format either: a dsc_indexer_scores_fn (below). */
   DSC_KERNEL_INDEXER_SCORES = 17,
+  /* Not a weight format either: a dsc_mla_attention_fn (below). */
+  DSC_KERNEL_MLA_ATTENTION = 18,
 } dsc_weight_format;
 
 /* y[i, j] = sum_c x[i, c] * W[j, c] for i < m and row_begin <= j < row_end (float32 in, float32
@@ -123,6 +125,50 @@ typedef struct dsc_indexer_scores_args {
 } dsc_indexer_scores_args;
 
 typedef void (*dsc_indexer_scores_fn)(const dsc_indexer_scores_args* args);
+
+/* MLA latent attention of one decode query row, all heads at once (mla_decode_attention, model.md
+ * §7b), in three phases the caller runs in order, each split over threads by [begin, end):
+ *   phase 0, keys i in [begin, end):
+ *     z[i, h] = scale · (Σ_c ql[h,c] · kv[keys[i],c] + Σ_c qp[h,c] · pe[keys[i],c]) + mask[keys[i]]
+ *     (mask NULL: + 0)
+ *   phase 1, head groups g in [begin, end): each head's softmax over i in place,
+ *     z[i, h] = e[i, h] / Σ_i e[i, h],  e = (z == −inf) ? 0 : exp(z − max_i z)
+ *     with the exp of numerics/exp.h (dsc::numerics::ExpF), bit for bit;
+ *   phase 2, columns c in [begin, end) (begin a multiple of 16):
+ *     o[h, c] = Σ_i z[i, h] · kv[keys[i], c]
+ * Every sum runs in the reference's order (c increasing, then i increasing; each product rounded
+ * before its add, no fused multiply-add), so the result is bit-identical to the interpreter's
+ * ref::MlaLatentAttentionRow. Heads sit in the lanes of 16-float vectors: groups of 16 heads,
+ * ql[(g·rank + c)·16 + lane] = q_latent[16g + lane, c], qp the same with dr, zero past the heads;
+ * z[i·groups·16 + h]. rank is compiled in (info.n = info.k = rank); heads and dr are arguments.
+ * keys increase; phase 2 needs dsc_mla_attention_scratch_bytes(heads) bytes of private scratch
+ * (4-byte aligned). */
+typedef struct dsc_mla_attention_args {
+  const float* ql;
+  const float* qp;
+  const float* kv;      /* [t, rank] */
+  const float* pe;      /* [t, dr]   */
+  const int64_t* keys;  /* [n]       */
+  const float* mask;    /* [t] or NULL */
+  float* z;             /* [n, groups·16] */
+  float* o;             /* [heads, rank]  */
+  void* scratch;
+  int64_t heads;
+  int64_t n;
+  int64_t dr;
+  int64_t begin;
+  int64_t end;
+  float scale;
+  int32_t phase;
+} dsc_mla_attention_args;
+
+/* Phase 2's scratch: a block of 128 keys' rows of a 64-column strip, and the block's
+ * probabilities by 4-head tile. */
+static inline int64_t dsc_mla_attention_scratch_bytes(int64_t heads) {
+  return (128 * 64 + 128 * 4 * ((heads + 3) / 4)) * (int64_t)sizeof(float);
+}
+
+typedef void (*dsc_mla_attention_fn)(const dsc_mla_attention_args* args);
 
 static inline int64_t dsc_kernel_scratch_bytes(const dsc_kernel_info* info, int64_t m) {
   const int64_t a = info->scratch_m_align > 0 ? info->scratch_m_align : 1;

@@ -58,6 +58,8 @@ EvalResult FastMlaDecodeAttention(const EvalArgs& a) {
   Tensor o = a.NewFloat(0);
   ThreadPool& pool = *fast->pool();
   const bool bf16 = fast->bf16_activations();
+  // The compiled latent attention, found (or compiled) here, before the pool's threads call it.
+  const dsc_mla_attention_fn compiled = bf16 ? nullptr : fast->MlaAttention(rank);
   // Scratch that only grows; the pool's threads reach it through the local pointers.
   thread_local std::vector<float> scratch;
   if (scratch.size() < static_cast<size_t>(2 * h * rank)) scratch.resize(2 * h * rank);
@@ -97,7 +99,7 @@ EvalResult FastMlaDecodeAttention(const EvalArgs& a) {
         absorb(i, begin, end);
         LatentAttentionAllHeads(nullptr, ql + begin * rank, q_pe + begin * dr, kv.f.data(), pe.f.data(), t,
                                 end - begin, rank, dr, attrs->scale, mask_row, last_visible,
-                                ol + begin * rank, bf16);
+                                ol + begin * rank, bf16, compiled);
         unabsorb(i, begin, end, thread);
       });
       continue;
@@ -107,7 +109,7 @@ EvalResult FastMlaDecodeAttention(const EvalArgs& a) {
       absorb(i, begin, end);
     });
     LatentAttentionAllHeads(&pool, ql, q_pe, kv.f.data(), pe.f.data(), t, h, rank, dr, attrs->scale, mask_row,
-                            last_visible, ol, bf16);
+                            last_visible, ol, bf16, compiled);
     pool.Run([&](int thread) {
       const auto [begin, end] = SplitRows(h, pool.size(), thread, 1);
       unabsorb(i, begin, end, thread);

@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "ir/dtype.h"
+#include "runtime/kernel_abi.h"
 #include "runtime/interp/tensor.h"
 #include "runtime/thread_pool.h"
 
@@ -54,6 +55,12 @@ class FastLinear {
                                 int64_t heads, int64_t d, float scale, int64_t begin, int64_t end, float* out) {
     return false;
   }
+
+  // MLA's latent attention of one decode query row for a latent `rank`
+  // (dsc_mla_attention_args in runtime/kernel_abi.h), bit-identical to the reference; nullptr when
+  // there is none. Found or compiled on the calling thread; the function may then be called from
+  // any thread.
+  virtual dsc_mla_attention_fn MlaAttention(int64_t rank) { return nullptr; }
 
   // The engine's threads (nullptr: run everything on the calling thread).
   virtual ThreadPool* pool() { return nullptr; }

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <tuple>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
@@ -166,7 +167,8 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void AccumulateValu
 
 void LatentAttentionAllHeads(ThreadPool* pool, const float* q_latent, const float* q_pe, const float* kv,
                              const float* pe, int64_t t, int64_t heads, int64_t rank, int64_t dr, float scale,
-                             const float* mask, int64_t last_visible, float* o_latent, bool bf16) {
+                             const float* mask, int64_t last_visible, float* o_latent, bool bf16,
+                             dsc_mla_attention_fn compiled) {
   const int64_t groups = (heads + kLanes - 1) / kLanes, padded = groups * kLanes;
   // The keys whose score is not −inf whatever the dot, in increasing order: the others add
   // exp(−inf) = 0 to the sum and nothing to ō in the reference.
@@ -225,6 +227,36 @@ void LatentAttentionAllHeads(ThreadPool* pool, const float* q_latent, const floa
       part(0);
     }
   };
+  if (compiled != nullptr && !use_bf16) {
+    dsc_mla_attention_args args{};
+    args.ql = ql_t;
+    args.qp = qp_t;
+    args.kv = kv;
+    args.pe = pe;
+    args.keys = keys;
+    args.mask = mask;
+    args.z = z;
+    args.o = o_latent;
+    args.heads = heads;
+    args.n = n;
+    args.dr = dr;
+    args.scale = scale;
+    const int64_t parts[3] = {n, groups, rank};  // keys, head groups, columns
+    for (int32_t phase = 0; phase < 3; ++phase) {
+      run([&](int thread) {
+        thread_local std::vector<float> scratch;  // only grows
+        dsc_mla_attention_args mine = args;
+        mine.phase = phase;
+        std::tie(mine.begin, mine.end) = SplitRows(parts[phase], threads, thread, phase == 2 ? kLanes : 1);
+        if (phase == 2) {
+          scratch.resize(static_cast<size_t>(dsc_mla_attention_scratch_bytes(heads)) / sizeof(float));
+          mine.scratch = scratch.data();
+        }
+        if (mine.begin < mine.end) compiled(&mine);
+      });
+    }
+    return;
+  }
   run([&](int thread) {  // scores, keys split over the threads
     const auto [begin, end] = SplitRows(n, threads, thread, 1);
     if (use_bf16) {

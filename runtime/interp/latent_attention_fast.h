@@ -11,6 +11,7 @@
 
 #include <cstdint>
 
+#include "runtime/kernel_abi.h"
 #include "runtime/thread_pool.h"
 
 namespace dsc::runtime {
@@ -18,10 +19,12 @@ namespace dsc::runtime {
 // q_latent [heads, rank], q_pe [heads, dr], kv [t, rank], pe [t, dr], mask [t] or null;
 // o_latent [heads, rank]. bf16: the opt-in reduced precision (latent_attention_bf16.h), where
 // the CPU has AVX-512 BF16 and rank % 16 == 0, dr even; else (and by default) the float32
-// products, bit-identical to the reference.
+// products, bit-identical to the reference. compiled: the engine's kernel for `rank`
+// (codegen/emit_mla_attention.cc, the same arithmetic) runs the float32 path's three phases.
 void LatentAttentionAllHeads(ThreadPool* pool, const float* q_latent, const float* q_pe, const float* kv,
                              const float* pe, int64_t t, int64_t heads, int64_t rank, int64_t dr, float scale,
-                             const float* mask, int64_t last_visible, float* o_latent, bool bf16 = false);
+                             const float* mask, int64_t last_visible, float* o_latent, bool bf16 = false,
+                             dsc_mla_attention_fn compiled = nullptr);
 
 }  // namespace dsc::runtime
 

@@ -80,6 +80,10 @@ codegen::LinearKernelSpec JitLinear::IndexerScoresSpec(int64_t heads, int64_t d)
   return NonLinearSpec(codegen::LinearKernelKind::kIndexerScores, heads, d);
 }
 
+codegen::LinearKernelSpec JitLinear::MlaAttentionSpec(int64_t rank) {
+  return NonLinearSpec(codegen::LinearKernelKind::kMlaAttention, rank, rank);
+}
+
 // Over-approximates (a kernel no product ends up using costs only compile time and disk);
 // a kernel missing here would make an artifact run that product on the reference path.
 std::vector<codegen::LinearKernelSpec> JitLinear::RequiredKernels(const ir::Module& module) {
@@ -126,6 +130,7 @@ std::vector<codegen::LinearKernelSpec> JitLinear::RequiredKernels(const ir::Modu
         if (q.rank() == 3 && kv.rank() == 2 && q.at(2).is_static() && kv.at(1).is_static()) {
           add(DenseSpecFor(ir::DType::kBF16, 1, kv.at(1).offset(), q.at(2).offset()));
         }
+        if (kv.rank() == 2 && kv.at(1).is_static()) add(MlaAttentionSpec(kv.at(1).offset()));
       }
     }
   }
@@ -224,6 +229,13 @@ bool JitLinear::IndexerRowScores(const float* qt, const float* wv, const float* 
   const dsc_indexer_scores_args args = {qt, wv, k, k_scale, out, begin, end, scale, 0};
   if (begin < end) reinterpret_cast<dsc_indexer_scores_fn>(kernel->fn)(&args);
   return true;
+}
+
+dsc_mla_attention_fn JitLinear::MlaAttention(int64_t rank) {
+  if (rank <= 0) return nullptr;
+  const dsc_linear_kernel* kernel = KernelFor(MlaAttentionSpec(rank));
+  if (kernel == nullptr || kernel->info.format != DSC_KERNEL_MLA_ATTENTION) return nullptr;
+  return reinterpret_cast<dsc_mla_attention_fn>(kernel->fn);
 }
 
 dsc_linear_args JitLinear::Args(const runtime::QuantView* quant, int64_t index, const uint8_t* dense, int64_t n,

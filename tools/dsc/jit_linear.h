@@ -44,6 +44,7 @@ class JitLinear : public runtime::FastLinear {
                float eps, float* y) override;
   bool IndexerRowScores(const float* qt, const float* wv, const float* k, const float* k_scale, int64_t heads,
                         int64_t d, float scale, int64_t begin, int64_t end, float* out) override;
+  dsc_mla_attention_fn MlaAttention(int64_t rank) override;
   runtime::ThreadPool* pool() override { return &pool_; }
   bool bf16_activations() const override { return bf16_activations_; }
 
@@ -53,11 +54,13 @@ class JitLinear : public runtime::FastLinear {
   static codegen::LinearKernelSpec NormSpecFor(int64_t dim);
   // The kernel IndexerRowScores uses for `heads` heads of dimension d.
   static codegen::LinearKernelSpec IndexerScoresSpec(int64_t heads, int64_t d);
+  // The kernel MlaAttention uses for a latent rank.
+  static codegen::LinearKernelSpec MlaAttentionSpec(int64_t rank);
   // The kernel RunDense / RunRows use for a dense matrix (BF16 GEMV), or nullopt.
   static std::optional<codegen::LinearKernelSpec> DenseSpecFor(ir::DType dtype, int64_t m, int64_t n, int64_t k);
   // Every kernel Run / RunDense / RunRows / RmsNorm can request for `module` (each quantized
-  // or dense weight an op reads, at every m; the fast MLA path's BF16 W_UKᵀ; the norms; the
-  // indexer's decode scores),
+  // or dense weight an op reads, at every m; the fast MLA path's BF16 W_UKᵀ and its latent
+  // attention; the norms; the indexer's decode scores),
   // deduplicated, in a stable order: what `dsc compile` puts in an artifact. Built from the
   // same spec functions the kernels are looked up with.
   static std::vector<codegen::LinearKernelSpec> RequiredKernels(const ir::Module& module);

@@ -83,7 +83,7 @@ TEST_P(RmsNormKernelTest, RaggedRowLengthsWithAndWithoutTheResidual) {
   }
 }
 
-TEST(NormAndIndexerKernelSpecTest, ANormHasOneRowLengthAndNeitherHasKnobs) {
+TEST(NonProductKernelSpecTest, ShapesAreCheckedAndThereAreNoKnobs) {
   LinearKernelSpec spec;
   spec.kind = LinearKernelKind::kRmsNorm;
   spec.n = 64;
@@ -105,6 +105,16 @@ TEST(NormAndIndexerKernelSpecTest, ANormHasOneRowLengthAndNeitherHasKnobs) {
   EXPECT_TRUE(ValidateSpec(spec).ok());
   EXPECT_EQ(spec.Name(), "dsc_indexer_scores_h17_d128");
   spec.rows_per_iteration = 2;
+  EXPECT_FALSE(ValidateSpec(spec).ok());
+  spec = LinearKernelSpec{};
+  spec.kind = LinearKernelKind::kMlaAttention;
+  spec.n = spec.k = 512;
+  EXPECT_TRUE(ValidateSpec(spec).ok());
+  EXPECT_EQ(spec.Name(), "dsc_mla_attention_r512");
+  spec.n = 128;  // the rank is n and k
+  EXPECT_FALSE(ValidateSpec(spec).ok());
+  spec.n = 512;
+  spec.prefetch_distance = 0;
   EXPECT_FALSE(ValidateSpec(spec).ok());
 }
 
