@@ -15,7 +15,6 @@
 // arithmetic is the same everywhere.
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -29,19 +28,6 @@ constexpr int kKeys = 4;             // keys scored together
 constexpr int64_t kKeyBlock = 128;   // keys per block of the weighted sum
 constexpr int kTileHeads = 4;        // heads of a weighted-sum tile
 constexpr int kStripVectors = 4;     // columns of a wide tile, in vectors (64 columns)
-
-// numerics/exp.cc's constants, bit for bit.
-constexpr double kInvLn2Times16 = 0x1.71547652b82fep+4;
-constexpr double kRoundShift = 0x1.8p52;
-constexpr int64_t kRoundShiftBits = 0x4338000000000000;
-constexpr double kC1 = 0x1.62e42fefa39efp-5, kC2 = 0x1.ebfbdff82c58fp-11, kC3 = 0x1.c6b08d704a0c0p-17,
-                 kC4 = 0x1.3b2ab6fba4e77p-23;
-constexpr double kExpTable[16] = {
-    0x1.0000000000000p+0, 0x1.0b5586cf9890fp+0, 0x1.172b83c7d517bp+0, 0x1.2387a6e756238p+0,
-    0x1.306fe0a31b715p+0, 0x1.3dea64c123422p+0, 0x1.4bfdad5362a27p+0, 0x1.5ab07dd485429p+0,
-    0x1.6a09e667f3bcdp+0, 0x1.7a11473eb0187p+0, 0x1.8ace5422aa0dbp+0, 0x1.9c49182a3f090p+0,
-    0x1.ae89f995ad3adp+0, 0x1.c199bdd85529cp+0, 0x1.d5818dcfba487p+0, 0x1.ea4afa2a490dap+0};
-constexpr double kLow = -110.0, kHigh = 89.0;
 
 struct Args {
   llvm::Value *ql, *qp, *kv, *pe, *keys, *mask, *z, *o, *scratch, *heads, *n, *dr, *begin, *end, *scale, *phase;
@@ -164,7 +150,7 @@ class MlaEmitter {
       llvm::Value* shift = ir_.CreateLoad(v16_, zmax);
       kb_.For(kb_.Int(0), a_.n, 1, "exp", [&](llvm::Value* i) {
         llvm::Value* in = LoadV(zg, Row(i));
-        StoreV(ExpShifted(in, shift), zg, Row(i));
+        StoreV(EmitExpShifted(kb_, in, shift), zg, Row(i));
       });
       llvm::AllocaInst* sum = kb_.Var(v16_, kb_.SplatF(kLanes, 0.0f), "sum");
       kb_.For(kb_.Int(0), a_.n, 1, "sum", [&](llvm::Value* i) {
@@ -175,46 +161,6 @@ class MlaEmitter {
         StoreV(ir_.CreateFDiv(LoadV(zg, Row(i)), total), zg, Row(i));
       });
     });
-  }
-
-  // (in == −inf) ? 0 : ExpF(in − shift), lane by lane: numerics/exp.cc's ExpShifted8.
-  llvm::Value* ExpShifted(llvm::Value* in, llvm::Value* shift) {
-    llvm::Type* f64 = ir_.getDoubleTy();
-    llvm::FixedVectorType* vd = kb_.Vec(f64, kLanes);
-    llvm::FixedVectorType* vi = kb_.Vec(kb_.I64(), kLanes);
-    auto d = [&](double v) { return llvm::ConstantVector::getSplat(llvm::ElementCount::getFixed(kLanes), llvm::ConstantFP::get(f64, v)); };
-    auto i = [&](int64_t v) { return kb_.SplatI(kb_.I64(), kLanes, static_cast<uint64_t>(v)); };
-    llvm::Value* x = ir_.CreateFSub(in, shift);
-    llvm::Value* xd = ir_.CreateFPExt(x, vd);
-    xd = ir_.CreateSelect(ir_.CreateFCmpOLT(xd, d(kLow)), d(kLow), xd);  // NaN lanes stay NaN
-    xd = ir_.CreateSelect(ir_.CreateFCmpOGT(xd, d(kHigh)), d(kHigh), xd);
-    llvm::Value* zz = ir_.CreateFMul(xd, d(kInvLn2Times16));
-    llvm::Value* shifted = ir_.CreateFAdd(zz, d(kRoundShift));
-    llvm::Value* kd = ir_.CreateFSub(shifted, d(kRoundShift));
-    llvm::Value* r = ir_.CreateFSub(zz, kd);
-    llvm::Value* poly = ir_.CreateFAdd(d(kC3), ir_.CreateFMul(r, d(kC4)));
-    poly = ir_.CreateFAdd(d(kC2), ir_.CreateFMul(r, poly));
-    poly = ir_.CreateFAdd(d(kC1), ir_.CreateFMul(r, poly));
-    poly = ir_.CreateFAdd(d(1.0), ir_.CreateFMul(r, poly));
-    llvm::Value* k = ir_.CreateSub(ir_.CreateBitCast(shifted, vi), i(kRoundShiftBits));
-    llvm::Value* index = ir_.CreateAnd(k, i(15));
-    std::vector<llvm::Constant*> table(16);
-    for (int j = 0; j < 16; ++j) {
-      int64_t bits = 0;
-      std::memcpy(&bits, &kExpTable[j], sizeof(bits));
-      table[j] = llvm::ConstantInt::get(kb_.I64(), static_cast<uint64_t>(bits));
-    }
-    llvm::Constant* table_vector = llvm::ConstantVector::get(table);
-    llvm::Value* looked_up = llvm::PoisonValue::get(vi);
-    for (int lane = 0; lane < kLanes; ++lane) {
-      llvm::Value* entry = ir_.CreateExtractElement(table_vector, ir_.CreateExtractElement(index, lane));
-      looked_up = ir_.CreateInsertElement(looked_up, entry, lane);
-    }
-    llvm::Value* bits = ir_.CreateAdd(looked_up, ir_.CreateShl(ir_.CreateAShr(k, i(4)), i(52)));
-    llvm::Value* out = ir_.CreateFPTrunc(ir_.CreateFMul(ir_.CreateBitCast(bits, vd), poly), v16_);
-    out = ir_.CreateSelect(ir_.CreateFCmpUNE(x, x), x, out);
-    const float inf = std::numeric_limits<float>::infinity();
-    return ir_.CreateSelect(ir_.CreateFCmpOEQ(in, kb_.SplatF(kLanes, -inf)), kb_.SplatF(kLanes, 0.0f), out);
   }
 
   // Phase 2: columns [begin, end), begin a multiple of 16.

@@ -69,10 +69,18 @@ dsc_kernel_info EmitFp8Gemv(KernelBuilder& kb, const LinearKernelSpec& spec);
 dsc_kernel_info EmitNvfp4Gemm(KernelBuilder& kb, const LinearKernelSpec& spec);
 dsc_kernel_info EmitBf16Gemv(KernelBuilder& kb, const LinearKernelSpec& spec);
 // Not linear kernels: a dsc_rms_norm_fn (emit_rms_norm.cc), a dsc_indexer_scores_fn
-// (emit_indexer_scores.cc), a dsc_mla_attention_fn (emit_mla_attention.cc).
+// (emit_indexer_scores.cc), a dsc_mla_attention_fn (emit_mla_attention.cc), a
+// dsc_attention_block_fn (emit_attention_block.cc), a dsc_indexer_block_fn
+// (emit_indexer_scores.cc).
 dsc_kernel_info EmitRmsNorm(KernelBuilder& kb, const LinearKernelSpec& spec);
 dsc_kernel_info EmitIndexerScores(KernelBuilder& kb, const LinearKernelSpec& spec);
 dsc_kernel_info EmitMlaAttention(KernelBuilder& kb, const LinearKernelSpec& spec);
+dsc_kernel_info EmitAttentionBlock(KernelBuilder& kb, const LinearKernelSpec& spec);
+dsc_kernel_info EmitIndexerBlock(KernelBuilder& kb, const LinearKernelSpec& spec);
+
+// (in == −inf) ? 0 : numerics::ExpF(in − shift) per lane of float vectors `in` and `shift`,
+// bit-identical to numerics/exp.cc (emit_exp.cc): the attention kernels' softmax.
+llvm::Value* EmitExpShifted(KernelBuilder& kb, llvm::Value* in, llvm::Value* shift);
 
 }  // namespace dsc::codegen
 

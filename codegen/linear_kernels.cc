@@ -30,6 +30,10 @@ const char* KindName(LinearKernelKind kind) {
       return "indexer_scores";
     case LinearKernelKind::kMlaAttention:
       return "mla_attention";
+    case LinearKernelKind::kAttentionBlock:
+      return "attention_block";
+    case LinearKernelKind::kIndexerBlock:
+      return "indexer_block";
   }
   return "?";
 }
@@ -40,6 +44,8 @@ std::string LinearKernelSpec::Name() const {
   if (kind == LinearKernelKind::kRmsNorm) return absl::StrCat("dsc_rms_norm_d", k);
   if (kind == LinearKernelKind::kIndexerScores) return absl::StrCat("dsc_indexer_scores_h", n, "_d", k);
   if (kind == LinearKernelKind::kMlaAttention) return absl::StrCat("dsc_mla_attention_r", k);
+  if (kind == LinearKernelKind::kAttentionBlock) return absl::StrCat("dsc_attention_block_d", k, "_v", n);
+  if (kind == LinearKernelKind::kIndexerBlock) return absl::StrCat("dsc_indexer_block_d", k);
   std::string name = absl::StrCat("dsc_", KindName(kind));
   if (kind != LinearKernelKind::kNvfp4Gemm) absl::StrAppend(&name, "_m", m);
   absl::StrAppend(&name, "_n", n, "_k", k);
@@ -59,15 +65,17 @@ absl::Status ValidateSpec(const LinearKernelSpec& spec) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": n and k must be positive"));
   }
   if (spec.kind == LinearKernelKind::kRmsNorm || spec.kind == LinearKernelKind::kIndexerScores ||
-      spec.kind == LinearKernelKind::kMlaAttention) {
+      spec.kind == LinearKernelKind::kMlaAttention || spec.kind == LinearKernelKind::kAttentionBlock ||
+      spec.kind == LinearKernelKind::kIndexerBlock) {
     const bool tuned = spec.rows_per_iteration != 0 || spec.prefetch_distance != -1 || spec.x_block_bytes != 0 ||
                        spec.gemm_mr != 0 || spec.gemm_nr_vectors != 0 || spec.gemm_kc != 0 || spec.bf16_activations;
-    // A norm's rows have n == k columns, the attention's rank is n == k; the indexer takes any
-    // heads (n) and head dim (k).
-    const bool shaped = spec.kind == LinearKernelKind::kIndexerScores || spec.n == spec.k;
+    // A norm's rows have n == k columns, MLA's rank and the indexer block's head dim are n == k; the indexer takes any heads (n)
+    // and head dim (k), prefill attention any value (n) and head (k) dims.
+    const bool shaped = spec.kind == LinearKernelKind::kIndexerScores ||
+                        spec.kind == LinearKernelKind::kAttentionBlock || spec.n == spec.k;
     if (spec.m != 1 || !shaped || tuned) {
       return absl::InvalidArgumentError(
-          absl::StrCat(what, ": a norm, indexer or attention kernel has m = 1, no knobs, and (but the indexer) n = k"));
+          absl::StrCat(what, ": a kernel that is not a product has m = 1, no knobs, and (a norm, MLA, an indexer block) n = k"));
     }
     return absl::OkStatus();
   }
@@ -125,6 +133,10 @@ absl::StatusOr<dsc_kernel_info> EmitLinearKernel(const LinearKernelSpec& spec,
       return EmitIndexerScores(kb, spec);
     case LinearKernelKind::kMlaAttention:
       return EmitMlaAttention(kb, spec);
+    case LinearKernelKind::kAttentionBlock:
+      return EmitAttentionBlock(kb, spec);
+    case LinearKernelKind::kIndexerBlock:
+      return EmitIndexerBlock(kb, spec);
   }
   return absl::InvalidArgumentError("unknown linear kernel kind");
 }

@@ -42,6 +42,10 @@ typedef enum dsc_weight_format {
   DSC_KERNEL_INDEXER_SCORES = 17,
   /* Not a weight format either: a dsc_mla_attention_fn (below). */
   DSC_KERNEL_MLA_ATTENTION = 18,
+  /* Not a weight format either: a dsc_attention_block_fn (below). */
+  DSC_KERNEL_ATTENTION_BLOCK = 19,
+  /* Not a weight format either: a dsc_indexer_block_fn (below). */
+  DSC_KERNEL_INDEXER_BLOCK = 20,
 } dsc_weight_format;
 
 /* y[i, j] = sum_c x[i, c] * W[j, c] for i < m and row_begin <= j < row_end (float32 in, float32
@@ -169,6 +173,55 @@ static inline int64_t dsc_mla_attention_scratch_bytes(int64_t heads) {
 }
 
 typedef void (*dsc_mla_attention_fn)(const dsc_mla_attention_args* args);
+
+/* One task of prefill attention (the attention op, model.md §7): one head and a block of up to
+ * 16 query rows r (one per float lane), against keys j < keys:
+ *   z[j, r] = scale · Σ_c q[r, c] · k[j, c]  + mask[r, j]     (mask NULL: + 0)
+ *   z[j, r] = −inf where causal_first >= 0 and j > causal_first + r
+ *   p[·, r] = softmax over j (numerics/exp.h's exp, bit for bit)
+ *   o[r, c] = Σ_j p[j, r] · v[j, c]    (terms with p == 0 skipped, as the reference does)
+ * for rows r < `rows`; every sum in the reference's order (c, then j, increasing; each product
+ * rounded before its add), so bit-identical to the interpreter. d and dv are compiled in
+ * (info.k = d, info.n = dv). */
+typedef struct dsc_attention_block_args {
+  const float* qt;     /* [d, 16]: qt[c·16 + r] = q[r, c], zero past `rows`               */
+  const float* k;      /* key j at k + j·k_stride, d floats                              */
+  const float* v;      /* value j at v + j·v_stride, dv floats                           */
+  const float* tiles;  /* NULL, or (every value finite) v as 16-column tiles:
+                          tiles[tile·tile_stride + j·16 + c] = v[j, 16·tile + c]         */
+  const float* mask;   /* NULL, or row r's additive mask at mask + r·mask_ld             */
+  float* dots;         /* scratch, max(keys, 1)·16 floats                                 */
+  float* o;            /* [16, dv]; rows < `rows` are written                             */
+  int64_t k_stride;
+  int64_t v_stride;
+  int64_t tile_stride;
+  int64_t mask_ld;
+  int64_t keys;
+  int64_t rows;         /* 1..16 */
+  int64_t causal_first; /* < 0: no causal limit */
+  float scale;
+  int32_t reserved0;    /* must be 0 */
+} dsc_attention_block_args;
+
+typedef void (*dsc_attention_block_fn)(const dsc_attention_block_args* args);
+
+/* One head's term of the lightning indexer's prefill scores (indexer_score, model.md §8) for a
+ * block of up to 16 query rows r (one per float lane), keys j < keys:
+ *   acc[j·16 + r] += (max(Σ_c qt[c·16 + r] · k[j·d + c], 0) · w[r]) · scale
+ * the dot over c increasing, each product rounded before its add; the caller adds the heads in
+ * increasing order, so the scores are bit-identical to the interpreter's. d is compiled in
+ * (info.n = info.k = d). */
+typedef struct dsc_indexer_block_args {
+  const float* qt; /* [d, 16], zero past the block's rows */
+  const float* k;  /* [keys, d] */
+  const float* w;  /* [16] */
+  float* acc;      /* [keys, 16] */
+  int64_t keys;
+  float scale;
+  int32_t reserved0; /* must be 0 */
+} dsc_indexer_block_args;
+
+typedef void (*dsc_indexer_block_fn)(const dsc_indexer_block_args* args);
 
 static inline int64_t dsc_kernel_scratch_bytes(const dsc_kernel_info* info, int64_t m) {
   const int64_t a = info->scratch_m_align > 0 ? info->scratch_m_align : 1;

@@ -11,8 +11,10 @@
 //   - o: keys in increasing order, p·v added to every row's sum (lanes are output columns,
 //     independent sums); with finite values, 16 columns × 16 rows of sums in registers while
 //     the head's values, re-laid out as 16-column tiles, stream by (BlockAccumulate).
-// This file is compiled with -ffp-contract=off: a fused multiply-add would round differently
-// from the reference's product-then-sum.
+// An engine with a compiled kernel for (d, dv) (FastLinear::AttentionBlock,
+// codegen/emit_attention_block.cc) runs each task's dots, softmax and values through it instead:
+// the same arithmetic. This file is compiled with -ffp-contract=off: a fused multiply-add would
+// round differently from the reference's product-then-sum.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -132,6 +134,8 @@ EvalResult FastAttention(const EvalArgs& a) {
   pool.Run([&](int thread) {
     for (int64_t hh = thread; hh < h; hh += pool.size()) tiled[hh] = TileValues(v, hh, tiles.get() + hh * head_floats);
   });
+  // Found (or compiled) here, before the pool's threads call it.
+  const dsc_attention_block_fn compiled = fast->AttentionBlock(d, dv);
   std::atomic<int64_t> next{0};
   pool.Run([&](int) {
     std::vector<float> qt(d * kRows), dots, acc(kRows * dv);
@@ -146,6 +150,29 @@ EvalResult FastAttention(const EvalArgs& a) {
         for (int r = 0; r < kRows; ++r) qt[c * kRows + r] = r < rows ? q.f[((i0 + r) * h + hh) * d + c] : 0.0f;
       }
       dots.resize(std::max<int64_t>(keys, 1) * kRows);
+      if (compiled != nullptr) {
+        dsc_attention_block_args args{};
+        args.qt = qt.data();
+        args.k = k.f.data() + hh * d;
+        args.v = v.f.data() + hh * dv;
+        args.tiles = tiled[hh] != 0 ? tiles.get() + hh * head_floats : nullptr;
+        args.mask = mask != nullptr ? mask->f.data() + i0 * t : nullptr;
+        args.dots = dots.data();
+        args.o = acc.data();
+        args.k_stride = h * d;
+        args.v_stride = h * dv;
+        args.tile_stride = tile_stride;
+        args.mask_ld = t;
+        args.keys = keys;
+        args.rows = rows;
+        args.causal_first = causal ? *start + i0 : -1;
+        args.scale = scale;
+        compiled(&args);
+        for (int r = 0; r < rows; ++r) {
+          std::copy_n(acc.data() + r * dv, dv, o.f.data() + ((i0 + r) * h + hh) * dv);
+        }
+        continue;
+      }
       BlockDots(qt.data(), k.f.data() + hh * d, h * d, d, keys, dots.data());
       // The reference's softmax per row over all t keys, all 16 rows at once with a row per
       // vector lane (dots is [key][row]): per lane the same operations in the same order, so the

@@ -8,6 +8,8 @@
 // the row's score for that key — heads in increasing order, as in the reference (a decode row
 // puts its heads in the lanes instead, RowScores):
 //     score[i][j] = (Σ_h max(q[i,h]·k[j], 0) · w[i,h] · scale) · k_scale[j]
+// An engine with compiled kernels (FastLinear::IndexerRowScores, IndexerBlock; codegen/
+// emit_indexer_scores.cc) runs both through them instead: the same arithmetic.
 // This file is compiled with -ffp-contract=off: a fused multiply-add would round differently
 // from the reference's product-then-sum.
 #include <algorithm>
@@ -143,6 +145,8 @@ EvalResult FastIndexerScore(const EvalArgs& a) {
     return Results(std::move(y));
   }
   const int64_t blocks = (s + kRows - 1) / kRows;
+  // Found (or compiled) here, before the pool's threads call it.
+  const dsc_indexer_block_fn compiled = fast->IndexerBlock(d);
   std::atomic<int64_t> next{0};
   pool.Run([&](int) {
     std::vector<float> qt(d * kRows), wv(kRows), acc;
@@ -159,7 +163,12 @@ EvalResult FastIndexerScore(const EvalArgs& a) {
           wv[r] = row ? w.f[(i0 + r) * h + hh] : 0.0f;
           for (int64_t c = 0; c < d; ++c) qt[c * kRows + r] = row ? q.f[((i0 + r) * h + hh) * d + c] : 0.0f;
         }
-        AddHeadScores(qt.data(), k.f.data(), d, keys, wv.data(), scale, acc.data());
+        if (compiled != nullptr) {
+          const dsc_indexer_block_args args = {qt.data(), k.f.data(), wv.data(), acc.data(), keys, scale, 0};
+          compiled(&args);
+        } else {
+          AddHeadScores(qt.data(), k.f.data(), d, keys, wv.data(), scale, acc.data());
+        }
       }
       for (int r = 0; r < rows; ++r) {
         float* out = y.f.data() + (i0 + r) * t;

@@ -61,6 +61,12 @@ class FastLinear {
   // there is none. Found or compiled on the calling thread; the function may then be called from
   // any thread.
   virtual dsc_mla_attention_fn MlaAttention(int64_t rank) { return nullptr; }
+  // The same for one task of prefill attention with head dim d and value dim dv
+  // (dsc_attention_block_args).
+  virtual dsc_attention_block_fn AttentionBlock(int64_t d, int64_t dv) { return nullptr; }
+  // The same for one head's term of the indexer's prefill scores, head dim d
+  // (dsc_indexer_block_args).
+  virtual dsc_indexer_block_fn IndexerBlock(int64_t d) { return nullptr; }
 
   // The engine's threads (nullptr: run everything on the calling thread).
   virtual ThreadPool* pool() { return nullptr; }

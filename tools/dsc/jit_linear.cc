@@ -84,6 +84,14 @@ codegen::LinearKernelSpec JitLinear::MlaAttentionSpec(int64_t rank) {
   return NonLinearSpec(codegen::LinearKernelKind::kMlaAttention, rank, rank);
 }
 
+codegen::LinearKernelSpec JitLinear::AttentionBlockSpec(int64_t d, int64_t dv) {
+  return NonLinearSpec(codegen::LinearKernelKind::kAttentionBlock, dv, d);
+}
+
+codegen::LinearKernelSpec JitLinear::IndexerBlockSpec(int64_t d) {
+  return NonLinearSpec(codegen::LinearKernelKind::kIndexerBlock, d, d);
+}
+
 // Over-approximates (a kernel no product ends up using costs only compile time and disk);
 // a kernel missing here would make an artifact run that product on the reference path.
 std::vector<codegen::LinearKernelSpec> JitLinear::RequiredKernels(const ir::Module& module) {
@@ -116,6 +124,14 @@ std::vector<codegen::LinearKernelSpec> JitLinear::RequiredKernels(const ir::Modu
         const ir::Shape& q = op->operand(0)->type().shape();  // [S, H, d]
         if (q.rank() == 3 && q.at(1).is_static() && q.at(2).is_static()) {
           add(IndexerScoresSpec(q.at(1).offset(), q.at(2).offset()));
+          add(IndexerBlockSpec(q.at(2).offset()));
+        }
+      }
+      if (op->code() == ir::OpCode::kAttention && op->num_operands() >= 3) {
+        const ir::Shape& q = op->operand(0)->type().shape();  // [S, H, d]
+        const ir::Shape& v = op->operand(2)->type().shape();  // [T, H, dv]
+        if (q.rank() == 3 && v.rank() == 3 && q.at(2).is_static() && v.at(2).is_static()) {
+          add(AttentionBlockSpec(q.at(2).offset(), v.at(2).offset()));
         }
       }
       if ((op->code() == ir::OpCode::kRmsNorm || op->code() == ir::OpCode::kAddRmsNorm) && op->num_operands() >= 1) {
@@ -236,6 +252,20 @@ dsc_mla_attention_fn JitLinear::MlaAttention(int64_t rank) {
   const dsc_linear_kernel* kernel = KernelFor(MlaAttentionSpec(rank));
   if (kernel == nullptr || kernel->info.format != DSC_KERNEL_MLA_ATTENTION) return nullptr;
   return reinterpret_cast<dsc_mla_attention_fn>(kernel->fn);
+}
+
+dsc_attention_block_fn JitLinear::AttentionBlock(int64_t d, int64_t dv) {
+  if (d <= 0 || dv <= 0) return nullptr;
+  const dsc_linear_kernel* kernel = KernelFor(AttentionBlockSpec(d, dv));
+  if (kernel == nullptr || kernel->info.format != DSC_KERNEL_ATTENTION_BLOCK) return nullptr;
+  return reinterpret_cast<dsc_attention_block_fn>(kernel->fn);
+}
+
+dsc_indexer_block_fn JitLinear::IndexerBlock(int64_t d) {
+  if (d <= 0) return nullptr;
+  const dsc_linear_kernel* kernel = KernelFor(IndexerBlockSpec(d));
+  if (kernel == nullptr || kernel->info.format != DSC_KERNEL_INDEXER_BLOCK) return nullptr;
+  return reinterpret_cast<dsc_indexer_block_fn>(kernel->fn);
 }
 
 dsc_linear_args JitLinear::Args(const runtime::QuantView* quant, int64_t index, const uint8_t* dense, int64_t n,

@@ -16,7 +16,9 @@
 #include "gtest/gtest.h"
 #include "numerics/fp8_block.h"
 #include "numerics/nvfp4.h"
+#include "runtime/interp/fast_linear.h"
 #include "runtime/interp/kernels_linear.h"
+#include "runtime/thread_pool.h"
 
 namespace dsc::codegen::testing {
 
@@ -135,6 +137,33 @@ class JitTargetTest : public ::testing::TestWithParam<const char*> {
   }
 
   std::unique_ptr<Jit> jit_;
+};
+
+// An engine for the interpreter's fast paths with two threads and only the given compiled
+// kernels (null: that path's C++ code); every product takes the reference path. Counts the
+// requests, so a test can tell the compiled path ran.
+class CompiledKernelsOnly : public runtime::FastLinear {
+ public:
+  CompiledKernelsOnly() : pool_(2) {}
+  bool Run(const runtime::QuantView&, int64_t, int64_t, int64_t, const float*, int64_t, float*) override {
+    return false;
+  }
+  dsc_attention_block_fn AttentionBlock(int64_t, int64_t) override {
+    ++requests;
+    return attention;
+  }
+  dsc_indexer_block_fn IndexerBlock(int64_t) override {
+    ++requests;
+    return indexer;
+  }
+  runtime::ThreadPool* pool() override { return &pool_; }
+
+  dsc_attention_block_fn attention = nullptr;
+  dsc_indexer_block_fn indexer = nullptr;
+  int requests = 0;
+
+ private:
+  runtime::ThreadPool pool_;
 };
 
 }  // namespace dsc::codegen::testing
