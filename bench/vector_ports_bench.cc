@@ -91,6 +91,9 @@ const Mix kMixes[] = {
     {"bcstmul+add", 16, DSC_LOOP(DSC_R8(BCSTMUL, ) DSC_R8(ADD, 1))},
     // One 128-weight chunk of one row, the instructions only (no loads): the float32 GEMV
     // (8 E2M1 lookups, 8 products + 1 block-scale FMA, 4 shifts for the odd nibbles) ...
+    // Candidates for a faster float32-exact GEMV (2026-11-28, BENCHMARKS.md), neither built:
+    // activations as three int8 limbs per 16-column block, weights as int8 by vpermb, 6
+    // vpdpbusd + limb recombination + 1 scale FMA per chunk ...
     {"dpbusd", 8, DSC_LOOP(DSC_R8(DPBUSD, ))},
     {"permb", 8, DSC_LOOP(DSC_R8(PERMB, ))},
     {"addd", 8, DSC_LOOP(DSC_R8(ADDD, ))},
@@ -100,6 +103,9 @@ const Mix kMixes[] = {
     {"gemv_int8_chunk", 18,
      DSC_LOOP(DSC_R2(PERMB, ) SHIFTW(2) DSC_R4(DPBUSD, 1) DPBUSD(14) DPBUSD(15) SHIFTL(20) SHIFTL(21)
               ADDD(22) ADDD(23) ADDD(24) CVT(25) MUL(26) FMA(18))},
+    // ... and weight rows in the lanes (a repacked layout): per column a 16-entry table
+    // e2m1(c)·x_j, one vpermps per 16 rows' weights plus an add instead of an FMA; _r1 builds
+    // every table per row group, the other shares it among four.
     {"perm+add", 16, DSC_LOOP(DSC_R8(PERM, ) DSC_R8(ADD, 1))},
     {"gemv_rowlanes_chunk", 22,
      DSC_LOOP(DSC_R8(PERM, ) DSC_R8(ADD, 1) DSC_R4(SHIFT, 2) BCSTMUL(24) BCSTMUL(25))},

@@ -34,6 +34,8 @@ const char* KindName(LinearKernelKind kind) {
       return "attention_block";
     case LinearKernelKind::kIndexerBlock:
       return "indexer_block";
+    case LinearKernelKind::kSwiGlu:
+      return "swiglu";
   }
   return "?";
 }
@@ -46,6 +48,7 @@ std::string LinearKernelSpec::Name() const {
   if (kind == LinearKernelKind::kMlaAttention) return absl::StrCat("dsc_mla_attention_r", k);
   if (kind == LinearKernelKind::kAttentionBlock) return absl::StrCat("dsc_attention_block_d", k, "_v", n);
   if (kind == LinearKernelKind::kIndexerBlock) return absl::StrCat("dsc_indexer_block_d", k);
+  if (kind == LinearKernelKind::kSwiGlu) return "dsc_swiglu";
   std::string name = absl::StrCat("dsc_", KindName(kind));
   if (kind != LinearKernelKind::kNvfp4Gemm) absl::StrAppend(&name, "_m", m);
   absl::StrAppend(&name, "_n", n, "_k", k);
@@ -66,13 +69,15 @@ absl::Status ValidateSpec(const LinearKernelSpec& spec) {
   }
   if (spec.kind == LinearKernelKind::kRmsNorm || spec.kind == LinearKernelKind::kIndexerScores ||
       spec.kind == LinearKernelKind::kMlaAttention || spec.kind == LinearKernelKind::kAttentionBlock ||
-      spec.kind == LinearKernelKind::kIndexerBlock) {
+      spec.kind == LinearKernelKind::kIndexerBlock || spec.kind == LinearKernelKind::kSwiGlu) {
     const bool tuned = spec.rows_per_iteration != 0 || spec.prefetch_distance != -1 || spec.x_block_bytes != 0 ||
                        spec.gemm_mr != 0 || spec.gemm_nr_vectors != 0 || spec.gemm_kc != 0 || spec.bf16_activations;
-    // A norm's rows have n == k columns, MLA's rank and the indexer block's head dim are n == k; the indexer takes any heads (n)
+    // A norm's rows have n == k columns, MLA's rank and the indexer block's head dim are n == k
+    // (SwiGLU's length is an argument: n == k == 1); the indexer takes any heads (n)
     // and head dim (k), prefill attention any value (n) and head (k) dims.
     const bool shaped = spec.kind == LinearKernelKind::kIndexerScores ||
-                        spec.kind == LinearKernelKind::kAttentionBlock || spec.n == spec.k;
+                        spec.kind == LinearKernelKind::kAttentionBlock ||
+                        (spec.n == spec.k && (spec.kind != LinearKernelKind::kSwiGlu || spec.n == 1));
     if (spec.m != 1 || !shaped || tuned) {
       return absl::InvalidArgumentError(
           absl::StrCat(what, ": a kernel that is not a product has m = 1, no knobs, and (a norm, MLA, an indexer block) n = k"));
@@ -137,6 +142,8 @@ absl::StatusOr<dsc_kernel_info> EmitLinearKernel(const LinearKernelSpec& spec,
       return EmitAttentionBlock(kb, spec);
     case LinearKernelKind::kIndexerBlock:
       return EmitIndexerBlock(kb, spec);
+    case LinearKernelKind::kSwiGlu:
+      return EmitSwiGlu(kb, spec);
   }
   return absl::InvalidArgumentError("unknown linear kernel kind");
 }

@@ -17,6 +17,8 @@
 //               latent rank (m = 1; a dsc_mla_attention_fn), bit-identical to the reference.
 //   kIndexerBlock  one head's term of the indexer's prefill scores for 16 query rows: n = k = the
 //               head dim (m = 1; a dsc_indexer_block_fn), bit-identical to the reference.
+//   kSwiGlu     SwiGLU of the gate and up products over any length (n = k = 1, m = 1; a
+//               dsc_swiglu_fn), bit-identical to the reference.
 //   kAttentionBlock  one head × 16 query rows of prefill attention: k = the head dim, n = the
 //               value dim (m = 1; a dsc_attention_block_fn), bit-identical to the reference.
 #ifndef DSC_CODEGEN_LINEAR_KERNELS_H_
@@ -39,7 +41,8 @@ class Module;
 namespace dsc::codegen {
 
 enum class LinearKernelKind { kNvfp4Gemv, kFp8Gemv, kNvfp4Gemm, kBf16Gemv, kRmsNorm, kIndexerScores,
-                              kMlaAttention, kAttentionBlock, kIndexerBlock };
+                              kMlaAttention, kAttentionBlock, kIndexerBlock,
+                              kSwiGlu };
 
 struct LinearKernelSpec {
   LinearKernelKind kind = LinearKernelKind::kNvfp4Gemv;

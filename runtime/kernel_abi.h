@@ -46,6 +46,8 @@ typedef enum dsc_weight_format {
   DSC_KERNEL_ATTENTION_BLOCK = 19,
   /* Not a weight format either: a dsc_indexer_block_fn (below). */
   DSC_KERNEL_INDEXER_BLOCK = 20,
+  /* Not a weight format either: a dsc_swiglu_fn (below). */
+  DSC_KERNEL_SWIGLU = 21,
 } dsc_weight_format;
 
 /* y[i, j] = sum_c x[i, c] * W[j, c] for i < m and row_begin <= j < row_end (float32 in, float32
@@ -222,6 +224,20 @@ typedef struct dsc_indexer_block_args {
 } dsc_indexer_block_args;
 
 typedef void (*dsc_indexer_block_fn)(const dsc_indexer_block_args* args);
+
+/* SwiGLU, the epilogue of the gate and up products (gate_up_swiglu, swiglu, model.md §9):
+ *   y[i] = gate[i] / (1 + exp(−gate[i])) · up[i]      for i < n
+ * with the exp of numerics/exp.h, bit-identical to ref::SwiGlu. y may be gate or up (element i
+ * is read before it is written). The length is an argument: one kernel serves every width
+ * (info.n == info.k == 1). */
+typedef struct dsc_swiglu_args {
+  const float* gate;
+  const float* up;
+  float* y;
+  int64_t n;
+} dsc_swiglu_args;
+
+typedef void (*dsc_swiglu_fn)(const dsc_swiglu_args* args);
 
 static inline int64_t dsc_kernel_scratch_bytes(const dsc_kernel_info* info, int64_t m) {
   const int64_t a = info->scratch_m_align > 0 ? info->scratch_m_align : 1;

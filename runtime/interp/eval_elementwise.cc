@@ -99,7 +99,8 @@ EvalResult EvalElementwiseOp(const EvalArgs& a) {
     case OpCode::kExp: return Results(Unary(*in[0], a.NewFloat(0), [](float x) { return std::exp(x); }));
     case OpCode::kSwiglu: {
       Tensor y = a.NewFloat(0);
-      ref::SwiGlu(in[0]->f.data(), in[1]->f.data(), in[0]->numel(), y.f.data());
+      SwiGluWith(a.fast != nullptr ? a.fast->SwiGlu() : nullptr, in[0]->f.data(), in[1]->f.data(), in[0]->numel(),
+                 y.f.data());
       return Results(std::move(y));
     }
     case OpCode::kCast: return Results(Cast(a, *in[0], ir::GetDType(a.op.attrs(), "dtype")));

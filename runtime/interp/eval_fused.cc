@@ -70,7 +70,7 @@ EvalResult GateUpSwiglu(const EvalArgs& a) {
   up.resize(m * n);
   if (absl::Status s = LinearWithMatrix(*a.in[1], 0, x.f.data(), m, y.f.data(), a.fast); !s.ok()) return s;
   if (absl::Status s = LinearWithMatrix(*a.in[2], 0, x.f.data(), m, up.data(), a.fast); !s.ok()) return s;
-  ref::SwiGlu(y.f.data(), up.data(), m * n, y.f.data());
+  SwiGluWith(a.fast != nullptr ? a.fast->SwiGlu() : nullptr, y.f.data(), up.data(), m * n, y.f.data());
   return Results(std::move(y));
 }
 

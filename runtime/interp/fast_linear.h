@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "ir/dtype.h"
 #include "runtime/kernel_abi.h"
+#include "runtime/interp/kernels_elementwise.h"
 #include "runtime/interp/tensor.h"
 #include "runtime/thread_pool.h"
 
@@ -67,6 +68,8 @@ class FastLinear {
   // The same for one head's term of the indexer's prefill scores, head dim d
   // (dsc_indexer_block_args).
   virtual dsc_indexer_block_fn IndexerBlock(int64_t d) { return nullptr; }
+  // The same for SwiGLU of any length (dsc_swiglu_args).
+  virtual dsc_swiglu_fn SwiGlu() { return nullptr; }
 
   // The engine's threads (nullptr: run everything on the calling thread).
   virtual ThreadPool* pool() { return nullptr; }
@@ -75,6 +78,17 @@ class FastLinear {
   // products, MLA's latent attention included (latent_attention_fast.h).
   virtual bool bf16_activations() const { return false; }
 };
+
+// SwiGLU through `compiled` (FastLinear::SwiGlu), or the reference's loop when it is null: the
+// same bits either way.
+inline void SwiGluWith(dsc_swiglu_fn compiled, const float* gate, const float* up, int64_t n, float* y) {
+  if (compiled == nullptr) {
+    ref::SwiGlu(gate, up, n, y);
+    return;
+  }
+  const dsc_swiglu_args args = {gate, up, y, n};
+  if (n > 0) compiled(&args);
+}
 
 }  // namespace dsc::runtime
 

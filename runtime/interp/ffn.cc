@@ -20,7 +20,7 @@ absl::StatusOr<std::vector<float>> RunFfn(const Ffn& f, const float* x, int64_t 
   for (auto [w, out] : {std::pair{f.w1, gate.data()}, {f.w3, up.data()}}) {
     if (absl::Status s = LinearWithMatrix(*w, f.index, x, m, out, f.fast); !s.ok()) return s;
   }
-  ref::SwiGlu(gate.data(), up.data(), m * f.hidden, gate.data());
+  SwiGluWith(f.fast != nullptr ? f.fast->SwiGlu() : nullptr, gate.data(), up.data(), m * f.hidden, gate.data());
   if (absl::Status s = LinearWithMatrix(*f.w2, f.index, gate.data(), m, y.data(), f.fast); !s.ok()) return s;
   return y;
 }
@@ -57,6 +57,7 @@ bool RunFfnsOnPool(const std::vector<FfnJob>& jobs, int64_t dim) {
   auto gate = [=](size_t i) { return gate_all + offset[i]; };
   auto up = [=](size_t i) { return up_all + offset[i]; };
   const int threads = pool->size();
+  const dsc_swiglu_fn swiglu = fast->SwiGlu();  // found (or compiled) before the threads call it
   pool->Run([&](int t) {
     for (size_t i = 0; i < jobs.size(); ++i) {
       const FfnJob& j = jobs[i];
@@ -68,7 +69,7 @@ bool RunFfnsOnPool(const std::vector<FfnJob>& jobs, int64_t dim) {
                     up(i), begin, end, t);
       for (int64_t r = 0; r < j.m; ++r) {
         float* g = gate(i) + r * hidden;
-        ref::SwiGlu(g + begin, up(i) + r * hidden + begin, end - begin, g + begin);
+        SwiGluWith(swiglu, g + begin, up(i) + r * hidden + begin, end - begin, g + begin);
       }
     }
   });

@@ -92,6 +92,10 @@ codegen::LinearKernelSpec JitLinear::IndexerBlockSpec(int64_t d) {
   return NonLinearSpec(codegen::LinearKernelKind::kIndexerBlock, d, d);
 }
 
+codegen::LinearKernelSpec JitLinear::SwiGluSpec() {
+  return NonLinearSpec(codegen::LinearKernelKind::kSwiGlu, 1, 1);
+}
+
 // Over-approximates (a kernel no product ends up using costs only compile time and disk);
 // a kernel missing here would make an artifact run that product on the reference path.
 std::vector<codegen::LinearKernelSpec> JitLinear::RequiredKernels(const ir::Module& module) {
@@ -126,6 +130,14 @@ std::vector<codegen::LinearKernelSpec> JitLinear::RequiredKernels(const ir::Modu
           add(IndexerScoresSpec(q.at(1).offset(), q.at(2).offset()));
           add(IndexerBlockSpec(q.at(2).offset()));
         }
+      }
+      switch (op->code()) {
+        case ir::OpCode::kSwiglu: case ir::OpCode::kGateUpSwiglu: case ir::OpCode::kMoeExperts:
+        case ir::OpCode::kMoeDecode: case ir::OpCode::kMoeGrouped:
+          add(SwiGluSpec());
+          break;
+        default:
+          break;
       }
       if (op->code() == ir::OpCode::kAttention && op->num_operands() >= 3) {
         const ir::Shape& q = op->operand(0)->type().shape();  // [S, H, d]
@@ -266,6 +278,12 @@ dsc_indexer_block_fn JitLinear::IndexerBlock(int64_t d) {
   const dsc_linear_kernel* kernel = KernelFor(IndexerBlockSpec(d));
   if (kernel == nullptr || kernel->info.format != DSC_KERNEL_INDEXER_BLOCK) return nullptr;
   return reinterpret_cast<dsc_indexer_block_fn>(kernel->fn);
+}
+
+dsc_swiglu_fn JitLinear::SwiGlu() {
+  const dsc_linear_kernel* kernel = KernelFor(SwiGluSpec());
+  if (kernel == nullptr || kernel->info.format != DSC_KERNEL_SWIGLU) return nullptr;
+  return reinterpret_cast<dsc_swiglu_fn>(kernel->fn);
 }
 
 dsc_linear_args JitLinear::Args(const runtime::QuantView* quant, int64_t index, const uint8_t* dense, int64_t n,

@@ -47,6 +47,7 @@ class JitLinear : public runtime::FastLinear {
   dsc_mla_attention_fn MlaAttention(int64_t rank) override;
   dsc_attention_block_fn AttentionBlock(int64_t d, int64_t dv) override;
   dsc_indexer_block_fn IndexerBlock(int64_t d) override;
+  dsc_swiglu_fn SwiGlu() override;
   runtime::ThreadPool* pool() override { return &pool_; }
   bool bf16_activations() const override { return bf16_activations_; }
 
@@ -62,11 +63,14 @@ class JitLinear : public runtime::FastLinear {
   static codegen::LinearKernelSpec AttentionBlockSpec(int64_t d, int64_t dv);
   // The kernel IndexerBlock uses for head dim d.
   static codegen::LinearKernelSpec IndexerBlockSpec(int64_t d);
+  // The kernel SwiGlu uses.
+  static codegen::LinearKernelSpec SwiGluSpec();
   // The kernel RunDense / RunRows use for a dense matrix (BF16 GEMV), or nullopt.
   static std::optional<codegen::LinearKernelSpec> DenseSpecFor(ir::DType dtype, int64_t m, int64_t n, int64_t k);
   // Every kernel Run / RunDense / RunRows / RmsNorm can request for `module` (each quantized
   // or dense weight an op reads, at every m; the fast MLA path's BF16 W_UKᵀ and its latent
-  // attention; prefill attention; the norms; the indexer's decode and prefill scores),
+  // attention; prefill attention; the norms; the indexer's decode and prefill scores; the
+  // SwiGLU of every op with an FFN),
   // deduplicated, in a stable order: what `dsc compile` puts in an artifact. Built from the
   // same spec functions the kernels are looked up with.
   static std::vector<codegen::LinearKernelSpec> RequiredKernels(const ir::Module& module);
