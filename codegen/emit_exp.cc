@@ -7,26 +7,12 @@
 #include <vector>
 
 #include "codegen/linear_emitters.h"
+#include "numerics/exp_constants.h"
 
 namespace dsc::codegen {
-namespace {
-
-// numerics/exp.cc's constants, bit for bit.
-constexpr double kInvLn2Times16 = 0x1.71547652b82fep+4;
-constexpr double kRoundShift = 0x1.8p52;
-constexpr int64_t kRoundShiftBits = 0x4338000000000000;
-constexpr double kC1 = 0x1.62e42fefa39efp-5, kC2 = 0x1.ebfbdff82c58fp-11, kC3 = 0x1.c6b08d704a0c0p-17,
-                 kC4 = 0x1.3b2ab6fba4e77p-23;
-constexpr double kExpTable[16] = {
-    0x1.0000000000000p+0, 0x1.0b5586cf9890fp+0, 0x1.172b83c7d517bp+0, 0x1.2387a6e756238p+0,
-    0x1.306fe0a31b715p+0, 0x1.3dea64c123422p+0, 0x1.4bfdad5362a27p+0, 0x1.5ab07dd485429p+0,
-    0x1.6a09e667f3bcdp+0, 0x1.7a11473eb0187p+0, 0x1.8ace5422aa0dbp+0, 0x1.9c49182a3f090p+0,
-    0x1.ae89f995ad3adp+0, 0x1.c199bdd85529cp+0, 0x1.d5818dcfba487p+0, 0x1.ea4afa2a490dap+0};
-constexpr double kLow = -110.0, kHigh = 89.0;
-
-}  // namespace
 
 llvm::Value* EmitExpShifted(KernelBuilder& kb, llvm::Value* in, llvm::Value* shift) {
+  using namespace numerics::exp_constants;  // NOLINT: ExpF's constants, bit for bit
   llvm::IRBuilder<>& ir = kb.ir();
   const int lanes = static_cast<int>(llvm::cast<llvm::FixedVectorType>(in->getType())->getNumElements());
   llvm::FixedVectorType* vf = kb.Vec(kb.F32(), lanes);
@@ -54,7 +40,7 @@ llvm::Value* EmitExpShifted(KernelBuilder& kb, llvm::Value* in, llvm::Value* shi
   std::vector<llvm::Constant*> table(16);
   for (int j = 0; j < 16; ++j) {
     int64_t bits = 0;
-    std::memcpy(&bits, &kExpTable[j], sizeof(bits));
+    std::memcpy(&bits, &kTable[j], sizeof(bits));
     table[j] = llvm::ConstantInt::get(kb.I64(), static_cast<uint64_t>(bits));
   }
   llvm::Constant* table_vector = llvm::ConstantVector::get(table);

@@ -17,47 +17,14 @@
 #include "ir/parser.h"
 #include "runtime/interp/interpreter.h"
 #include "tests/unit/codegen/linear_test_util.h"
+#include "tests/unit/runtime/attention_cases.h"
 
 namespace dsc::codegen {
 namespace {
 
-constexpr int64_t kHeads = 3, kQk = 19, kV = 37;
-constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-
-const char* kModule = R"(module @m {
-  func @causal[S, P](%q: f32[S,3,19], %k: f32[P+S,3,19], %v: f32[P+S,3,37], %mask: f32[S,P+S]) -> (f32[S,3,37], f32[S,3,37]) {
-    %o = attention %q, %k, %v, %mask {scale = 0.23, causal = true, start = P} : f32[S,3,37]
-    %u = attention %q, %k, %v {scale = 0.23, causal = true, start = P} : f32[S,3,37]
-    return %o, %u
-  }
-  func @full[S, T](%q: f32[S,3,19], %k: f32[T,3,19], %v: f32[T,3,37], %mask: f32[S,T]) -> (f32[S,3,37], f32[S,3,37]) {
-    %o = attention %q, %k, %v, %mask {scale = 0.41, causal = false} : f32[S,3,37]
-    %u = attention %q, %k, %v {scale = 0.41, causal = false} : f32[S,3,37]
-    return %o, %u
-  }
-})";
-
-std::vector<runtime::Tensor> Inputs(int64_t s, int64_t t, uint32_t seed) {
-  std::mt19937 rng(seed);
-  auto random = [&](runtime::Dims shape, float lo, float hi) {
-    runtime::Tensor x = runtime::Tensor::Float(std::move(shape));
-    std::uniform_real_distribution<float> dist(lo, hi);
-    for (float& v : x.f) v = dist(rng);
-    return x;
-  };
-  std::vector<runtime::Tensor> in;
-  in.push_back(random({s, kHeads, kQk}, -2.0f, 2.0f));
-  in.push_back(random({t, kHeads, kQk}, -2.0f, 2.0f));
-  in.push_back(random({t, kHeads, kV}, -3.0f, 3.0f));
-  runtime::Tensor mask = random({s, t}, -1.0f, 0.5f);
-  for (float& m : mask.f) {
-    if (rng() % 3 == 0) m = kNegInf;  // keys an indexer dropped
-  }
-  for (int64_t i = 0; i + 1 < s; ++i) mask.f[i * t + i] = -0.25f;    // key i is visible to row i
-  for (int64_t j = 0; j < t; ++j) mask.f[(s - 1) * t + j] = kNegInf;  // a row with no key at all
-  in.push_back(mask);
-  return in;
-}
+using runtime::testing::kAttentionQk;
+using runtime::testing::kAttentionV;
+using runtime::testing::AttentionInputs;
 
 class AttentionBlockKernelTest : public testing::JitTargetTest {
  protected:
@@ -65,14 +32,14 @@ class AttentionBlockKernelTest : public testing::JitTargetTest {
     testing::JitTargetTest::SetUp();
     LinearKernelSpec spec;
     spec.kind = LinearKernelKind::kAttentionBlock;
-    spec.n = kV;
-    spec.k = kQk;
+    spec.n = kAttentionV;
+    spec.k = kAttentionQk;
     absl::StatusOr<dsc_linear_kernel> kernel = CompileLinearKernel(*jit_, spec);
     ASSERT_TRUE(kernel.ok()) << kernel.status();
     ASSERT_EQ(kernel->info.format, DSC_KERNEL_ATTENTION_BLOCK);
     compiled_ = std::make_unique<testing::CompiledKernelsOnly>();
     compiled_->attention = reinterpret_cast<dsc_attention_block_fn>(kernel->fn);
-    absl::StatusOr<std::unique_ptr<ir::Module>> module = ir::ParseModule(kModule, "attention.ir");
+    absl::StatusOr<std::unique_ptr<ir::Module>> module = ir::ParseModule(runtime::testing::kAttentionModule, "attention.ir");
     ASSERT_TRUE(module.ok()) << module.status();
     module_ = std::move(*module);
     auto no_constants = [](const ir::TensorRef&) -> absl::StatusOr<const uint8_t*> { return nullptr; };
@@ -97,9 +64,9 @@ class AttentionBlockKernelTest : public testing::JitTargetTest {
       int finite_nonzero = 0;
       for (float x : w) finite_nonzero += std::isfinite(x) && x != 0.0f;
       // Real values in every row but the one whose keys the mask all dropped (NaN).
-      const int rows = static_cast<int>(w.size() / (kHeads * kV));
+      const int rows = static_cast<int>(w.size() / (runtime::testing::kAttentionHeads * kAttentionV));
       if (all_finite) {
-        EXPECT_GE(finite_nonzero, (rows - 1) * kHeads * kV);
+        EXPECT_GE(finite_nonzero, (rows - 1) * runtime::testing::kAttentionHeads * kAttentionV);
       } else {
         EXPECT_LT(finite_nonzero, static_cast<int>(w.size()));  // the infinity got through
       }
@@ -119,7 +86,7 @@ TEST_P(AttentionBlockKernelTest, BitIdenticalToTheReference) {
       const int64_t t = causal ? p + s : p + 2 * s + 1;
       const ir::SymbolBindings symbols =
           causal ? ir::SymbolBindings{{"S", s}, {"P", p}} : ir::SymbolBindings{{"S", s}, {"T", t}};
-      ExpectReferenceBits(func, symbols, Inputs(s, t, static_cast<uint32_t>(100 * s + p)));
+      ExpectReferenceBits(func, symbols, AttentionInputs(s, t, static_cast<uint32_t>(100 * s + p)));
       if (HasFatalFailure()) return;
     }
   }
@@ -127,8 +94,8 @@ TEST_P(AttentionBlockKernelTest, BitIdenticalToTheReference) {
 
 TEST_P(AttentionBlockKernelTest, InfiniteValuesGiveTheReferenceBits) {
   const int64_t s = 33, p = 4, t = p + s;
-  std::vector<runtime::Tensor> in = Inputs(s, t, 7);
-  in[2].f[(20 * kHeads + 1) * kV + 17] = std::numeric_limits<float>::infinity();  // key 20, head 1
+  std::vector<runtime::Tensor> in = AttentionInputs(s, t, 7);
+  in[2].f[(20 * runtime::testing::kAttentionHeads + 1) * kAttentionV + 17] = std::numeric_limits<float>::infinity();  // key 20, head 1
   ExpectReferenceBits("causal", {{"S", s}, {"P", p}}, in, /*all_finite=*/false);
 }
 

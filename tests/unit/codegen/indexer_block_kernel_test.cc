@@ -12,67 +12,28 @@
 #include "codegen/linear_kernels.h"
 #include "gtest/gtest.h"
 #include "ir/parser.h"
-#include "numerics/scalar_formats.h"
 #include "runtime/interp/interpreter.h"
 #include "tests/unit/codegen/linear_test_util.h"
+#include "tests/unit/runtime/attention_cases.h"
 
 namespace dsc::codegen {
 namespace {
 
-constexpr int64_t kHeads = 19, kDim = 24;
-
-const char* kModule = R"(module @m {
-  func @causal[S, P](%q: f32[S,19,24], %w: f32[S,19], %k: f8e4m3[P+S,24], %ks: f32[P+S,1]) -> (f32[S,P+S]) {
-    %y = indexer_score %q, %w, %k, %ks {scale = 0.2041, causal = true, start = P} : f32[S,P+S]
-    return %y
-  }
-  func @full[S, T](%q: f32[S,19,24], %w: f32[S,19], %k: f32[T,24]) -> (f32[S,T]) {
-    %y = indexer_score %q, %w, %k {scale = 0.37, causal = false} : f32[S,T]
-    return %y
-  }
-})";
-
-// E4M3 values, as the indexer's quantized q and k are; every 7th one zero.
-runtime::Tensor Fp8Values(runtime::Dims shape, uint32_t seed, ir::DType dtype) {
-  runtime::Tensor x = runtime::Tensor::Float(std::move(shape), dtype);
-  std::mt19937 rng(seed);
-  for (size_t i = 0; i < x.f.size(); ++i) {
-    const auto code = static_cast<uint8_t>(rng() % 0x7E + (rng() % 2 == 0 ? 0x80 : 0));
-    x.f[i] = i % 7 == 0 ? 0.0f : numerics::DecodeE4m3(code);
-  }
-  return x;
-}
-
-std::vector<runtime::Tensor> Inputs(int64_t s, int64_t t, bool fp8_keys, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> weights(-1.5f, 1.5f), key_scales(0.01f, 2.0f);
-  std::vector<runtime::Tensor> in;
-  in.push_back(Fp8Values({s, kHeads, kDim}, seed, ir::DType::kF32));
-  runtime::Tensor w = runtime::Tensor::Float({s, kHeads});
-  for (float& v : w.f) v = weights(rng);
-  in.push_back(w);
-  in.push_back(Fp8Values({t, kDim}, seed + 2, fp8_keys ? ir::DType::kF8E4M3 : ir::DType::kF32));
-  if (fp8_keys) {
-    runtime::Tensor ks = runtime::Tensor::Float({t, 1});
-    for (float& v : ks.f) v = key_scales(rng);
-    in.push_back(ks);
-  }
-  return in;
-}
+using runtime::testing::IndexerInputs;
 
 class IndexerBlockKernelTest : public testing::JitTargetTest {};
 
 TEST_P(IndexerBlockKernelTest, BitIdenticalToTheReference) {
   LinearKernelSpec spec;
   spec.kind = LinearKernelKind::kIndexerBlock;
-  spec.n = spec.k = kDim;
+  spec.n = spec.k = runtime::testing::kIndexerDim;
   absl::StatusOr<dsc_linear_kernel> kernel = CompileLinearKernel(*jit_, spec);
   ASSERT_TRUE(kernel.ok()) << kernel.status();
   ASSERT_EQ(kernel->info.format, DSC_KERNEL_INDEXER_BLOCK);
   testing::CompiledKernelsOnly compiled;
   compiled.indexer = reinterpret_cast<dsc_indexer_block_fn>(kernel->fn);
 
-  absl::StatusOr<std::unique_ptr<ir::Module>> module = ir::ParseModule(kModule, "indexer.ir");
+  absl::StatusOr<std::unique_ptr<ir::Module>> module = ir::ParseModule(runtime::testing::kIndexerModule, "indexer.ir");
   ASSERT_TRUE(module.ok()) << module.status();
   auto no_constants = [](const ir::TensorRef&) -> absl::StatusOr<const uint8_t*> { return nullptr; };
   runtime::Interpreter reference(**module, no_constants), fast(**module, no_constants);
@@ -87,9 +48,9 @@ TEST_P(IndexerBlockKernelTest, BitIdenticalToTheReference) {
       const char* func = causal ? "causal" : "full";
       std::unique_ptr<runtime::SequenceState> s1 = reference.NewSequence(), s2 = fast.NewSequence();
       absl::StatusOr<std::vector<runtime::Tensor>> want =
-          reference.Run(func, symbols, Inputs(s, t, causal, seed), s1.get());
+          reference.Run(func, symbols, IndexerInputs(s, t, causal, seed), s1.get());
       const int before = compiled.requests;
-      absl::StatusOr<std::vector<runtime::Tensor>> got = fast.Run(func, symbols, Inputs(s, t, causal, seed), s2.get());
+      absl::StatusOr<std::vector<runtime::Tensor>> got = fast.Run(func, symbols, IndexerInputs(s, t, causal, seed), s2.get());
       ASSERT_TRUE(want.ok()) << want.status();
       ASSERT_TRUE(got.ok()) << got.status();
       EXPECT_EQ(compiled.requests, before + 1);  // the compiled path ran

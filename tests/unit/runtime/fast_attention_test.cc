@@ -13,48 +13,17 @@
 #include "gtest/gtest.h"
 #include "ir/parser.h"
 #include "runtime/interp/interpreter.h"
+#include "tests/unit/runtime/attention_cases.h"
 #include "tests/unit/runtime/pool_only.h"
 #include "tests/unit/runtime/test_util.h"
 
 namespace dsc::runtime {
 namespace {
 
-constexpr int64_t kHeads = 3, kQk = 19, kV = 37;  // kV: two 16-column tiles and a tail
-constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+constexpr int64_t kHeads = testing::kAttentionHeads, kV = testing::kAttentionV;
+const char* const kModule = testing::kAttentionModule;
 
-const char* kModule = R"(module @m {
-  func @causal[S, P](%q: f32[S,3,19], %k: f32[P+S,3,19], %v: f32[P+S,3,37], %mask: f32[S,P+S]) -> (f32[S,3,37], f32[S,3,37]) {
-    %o = attention %q, %k, %v, %mask {scale = 0.23, causal = true, start = P} : f32[S,3,37]
-    %u = attention %q, %k, %v {scale = 0.23, causal = true, start = P} : f32[S,3,37]
-    return %o, %u
-  }
-  func @full[S, T](%q: f32[S,3,19], %k: f32[T,3,19], %v: f32[T,3,37], %mask: f32[S,T]) -> (f32[S,3,37], f32[S,3,37]) {
-    %o = attention %q, %k, %v, %mask {scale = 0.41, causal = false} : f32[S,3,37]
-    %u = attention %q, %k, %v {scale = 0.41, causal = false} : f32[S,3,37]
-    return %o, %u
-  }
-})";
-
-std::vector<Tensor> Inputs(int64_t s, int64_t t, uint32_t seed) {
-  auto random = [&](runtime::Dims shape, uint32_t sd, float lo, float hi) {
-    Tensor x = Tensor::Float(std::move(shape));
-    x.f = testing::RandomVector(x.numel(), sd, lo, hi);
-    return x;
-  };
-  std::vector<Tensor> in;
-  in.push_back(random({s, kHeads, kQk}, seed, -2.0f, 2.0f));
-  in.push_back(random({t, kHeads, kQk}, seed + 1, -2.0f, 2.0f));
-  in.push_back(random({t, kHeads, kV}, seed + 2, -3.0f, 3.0f));
-  Tensor mask = random({s, t}, seed + 3, -1.0f, 0.5f);
-  std::mt19937 rng(seed);
-  for (float& m : mask.f) {
-    if (rng() % 3 == 0) m = kNegInf;  // keys an indexer dropped
-  }
-  for (int64_t i = 0; i + 1 < s; ++i) mask.f[i * t + i] = -0.25f;  // key i is visible to row i
-  for (int64_t j = 0; j < t; ++j) mask.f[(s - 1) * t + j] = kNegInf;  // a row with no key at all
-  in.push_back(mask);
-  return in;
-}
+std::vector<Tensor> Inputs(int64_t s, int64_t t, uint32_t seed) { return testing::AttentionInputs(s, t, seed); }
 
 void ExpectSameBits(const Tensor& got, const Tensor& want) {
   ASSERT_EQ(got.shape, want.shape);

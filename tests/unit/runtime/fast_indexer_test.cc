@@ -12,50 +12,17 @@
 #include "ir/parser.h"
 #include "numerics/scalar_formats.h"
 #include "runtime/interp/interpreter.h"
+#include "tests/unit/runtime/attention_cases.h"
 #include "tests/unit/runtime/pool_only.h"
 #include "tests/unit/runtime/test_util.h"
 
 namespace dsc::runtime {
 namespace {
 
-constexpr int64_t kHeads = 19, kDim = 24;  // two vectors of heads for a decode row, one ragged
-
-const char* kModule = R"(module @m {
-  func @causal[S, P](%q: f32[S,19,24], %w: f32[S,19], %k: f8e4m3[P+S,24], %ks: f32[P+S,1]) -> (f32[S,P+S]) {
-    %y = indexer_score %q, %w, %k, %ks {scale = 0.2041, causal = true, start = P} : f32[S,P+S]
-    return %y
-  }
-  func @full[S, T](%q: f32[S,19,24], %w: f32[S,19], %k: f32[T,24]) -> (f32[S,T]) {
-    %y = indexer_score %q, %w, %k {scale = 0.37, causal = false} : f32[S,T]
-    return %y
-  }
-})";
-
-// E4M3 values, as the indexer's quantized q and k are; every 7th one zero (then -0 and exact-0
-// dot products occur).
-Tensor Fp8Values(runtime::Dims shape, uint32_t seed, ir::DType dtype) {
-  Tensor x = Tensor::Float(std::move(shape), dtype);
-  std::mt19937 rng(seed);
-  for (size_t i = 0; i < x.f.size(); ++i) {
-    const auto code = static_cast<uint8_t>(rng() % 0x7E + (rng() % 2 == 0 ? 0x80 : 0));
-    x.f[i] = i % 7 == 0 ? 0.0f : numerics::DecodeE4m3(code);
-  }
-  return x;
-}
+const char* const kModule = testing::kIndexerModule;
 
 std::vector<Tensor> Inputs(int64_t s, int64_t t, bool fp8_keys, uint32_t seed) {
-  std::vector<Tensor> in;
-  in.push_back(Fp8Values({s, kHeads, kDim}, seed, ir::DType::kF32));
-  Tensor w = Tensor::Float({s, kHeads});
-  w.f = testing::RandomVector(w.numel(), seed + 1, -1.5f, 1.5f);
-  in.push_back(w);
-  in.push_back(Fp8Values({t, kDim}, seed + 2, fp8_keys ? ir::DType::kF8E4M3 : ir::DType::kF32));
-  if (fp8_keys) {
-    Tensor ks = Tensor::Float({t, 1});
-    ks.f = testing::RandomVector(t, seed + 3, 0.01f, 2.0f);
-    in.push_back(ks);
-  }
-  return in;
+  return testing::IndexerInputs(s, t, fp8_keys, seed);
 }
 
 TEST(FastIndexerTest, BitIdenticalToTheReference) {
