@@ -239,7 +239,7 @@ void GemvArgs(benchmark::internal::Benchmark* b) {
   for (int threads : {1, 2}) b->Args({6, threads, 1, 0, -1});
   for (int shape = 0; shape < 4; ++shape) {
     for (int threads : {1, 2}) {
-      for (int lead : {4096, 8192, 16384}) b->Args({shape, threads, 1, 0, lead});
+      for (int lead : {0, 4096, 8192, 16384, 32768, 65536}) b->Args({shape, threads, 1, 0, lead});
     }
   }
 }
@@ -293,11 +293,12 @@ void TimeAlternately(benchmark::State& state, const dsc_linear_kernel& a, const 
 
 // The default NVFP4 GEMV (A) and the same with other row-group and prefetch knobs (B), m = 1,
 // alternately (TimeAlternately). args: shape, threads, BF16 activations (0/1), B's
-// rows_per_iteration, B's prefetch lead in bytes.
+// rows_per_iteration, B's prefetch lead in bytes, B's adjacent_rows (0/1).
 void BM_Nvfp4GemvAlternate(benchmark::State& state) {
   const Shape shape = kShapes[state.range(0)];
   codegen::LinearKernelSpec a_spec = GemvSpec(shape, 1, 0, -1);
   codegen::LinearKernelSpec b_spec = GemvSpec(shape, 1, state.range(3), state.range(4));
+  b_spec.adjacent_rows = state.range(5) != 0;
   a_spec.bf16_activations = b_spec.bf16_activations = state.range(2) != 0;
   if (a_spec.bf16_activations && !HostJit().target().Has("avx512bf16")) {
     state.SkipWithError("BF16 activations need AVX-512 BF16");
@@ -311,8 +312,10 @@ void BM_Nvfp4GemvAlternate(benchmark::State& state) {
                   });
 }
 BENCHMARK(BM_Nvfp4GemvAlternate)
-    ->ArgsProduct({{0, 1, 4, 5}, {1, 2}, {0, 1}, {1}, {0}})  // one row, no software prefetch
-    ->ArgsProduct({{0, 1, 4, 5}, {1, 2}, {0, 1}, {0}, {4096, 16384}})  // other leads
+    ->ArgsProduct({{0, 1, 2, 3}, {1, 2}, {0, 1}, {0}, {-1}, {1}})  // adjacent row groups
+    ->ArgsProduct({{0, 1, 4, 5}, {1, 2}, {0, 1}, {1}, {0}, {0}})  // one row, no software prefetch
+    ->ArgsProduct({{0, 1, 4, 5}, {1, 2}, {0, 1}, {0}, {0, 4096, 16384}, {0}})  // other leads
+    ->ArgsProduct({{0, 1, 2, 3}, {1, 2}, {0}, {4}, {-1}, {0}})  // four rows
     ->UseRealTime()
     ->MinTime(2.0);
 

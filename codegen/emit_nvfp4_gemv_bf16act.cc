@@ -94,8 +94,9 @@ dsc_kernel_info EmitNvfp4GemvBf16Act(KernelBuilder& kb, const LinearKernelSpec& 
   llvm::Value* out_scale =
       ir.CreateFMul(a.global_scale, llvm::ConstantFP::get(kb.F32(), kE4m3Unscale));
 
-  // Rows r..r+count-1 over one k block (EmitGemvWalk).
-  auto row_group = [&](llvm::Value* r, int count, llvm::Value* c_begin, llvm::Value* first) {
+  // The rows of group g over one k block (EmitGemvWalk).
+  auto row_group = [&](const GemvRowGroup& g, llvm::Value* c_begin, llvm::Value* first) {
+    const int count = g.count;
     std::vector<std::vector<llvm::AllocaInst*>> acc(count, std::vector<llvm::AllocaInst*>(m));
     for (int i = 0; i < count; ++i) {
       for (int64_t j = 0; j < m; ++j) acc[i][j] = kb.Var(vf, kb.SplatF(16, 0.0f), "acc");
@@ -107,7 +108,7 @@ dsc_kernel_info EmitNvfp4GemvBf16Act(KernelBuilder& kb, const LinearKernelSpec& 
     auto chunk_body = [&](llvm::Value* c, int span, int valid_blocks, bool offset_loads) {
       const bool full = valid_blocks == 8;
       for (int i = 0; i < count; ++i) {
-        llvm::Value* row = ir.CreateAdd(r, kb.Int(i));
+        llvm::Value* row = g.Row(kb, i);
         llvm::Value* s_ptr = kb.Gep(kb.I8(), a.w_scale,
                                     ir.CreateAdd(ir.CreateMul(row, kb.Int(k / 16)),
                                                  ir.CreateMul(c, kb.Int(8))));
@@ -156,7 +157,7 @@ dsc_kernel_info EmitNvfp4GemvBf16Act(KernelBuilder& kb, const LinearKernelSpec& 
       }
     };
     EmitGemvBlockChunks(kb, walk, c_begin, chunk_body);
-    StoreRowSums(kb, a, r, acc, out_scale, first);
+    StoreRowSums(kb, a, g.first, acc, out_scale, first, g.stride);
   };
   EmitGemvWalk(kb, a, walk, row_group);
   ir.CreateRetVoid();

@@ -18,6 +18,7 @@ GemvWalk PlanGemvWalk(const LinearKernelSpec& spec, int64_t chunk_cols, int64_t 
   const int64_t k = spec.k, chunk_bytes = chunk_cols / 2;
   GemvWalk w;
   w.rows = spec.rows_per_iteration > 0 ? spec.rows_per_iteration : (spec.m <= 2 ? 2 : 1);
+  w.split = !spec.adjacent_rows;
   const int rows = w.rows;
   w.full_chunks = k / chunk_cols;
   w.tail_blocks = static_cast<int>((k % chunk_cols) / 16);
@@ -32,7 +33,13 @@ GemvWalk PlanGemvWalk(const LinearKernelSpec& spec, int64_t chunk_cols, int64_t 
   const int64_t lead = spec.prefetch_distance >= 0 ? spec.prefetch_distance : default_lead;
   const int64_t group_bytes = rows * (w.mid_blocks > 0 ? w.block_chunks * chunk_bytes : k / 2);
   const int64_t groups_ahead = std::max<int64_t>(1, (lead + group_bytes - 1) / group_bytes);
-  w.prefetch = lead > 0 ? groups_ahead * rows * (k / 2) : 0;
+  if (lead <= 0) {
+    w.prefetch = 0;
+  } else if (w.split && w.mid_blocks == 0) {  // each member's stream is contiguous
+    w.prefetch = std::max<int64_t>(64, (lead / rows + 63) / 64 * 64);
+  } else {
+    w.prefetch = groups_ahead * (w.split ? 1 : rows) * (k / 2);
+  }
   return w;
 }
 
@@ -40,8 +47,16 @@ void EmitGemvWalk(KernelBuilder& kb, const KernelBuilder::LinearArgs& a, const G
                   const GemvRowGroupEmitter& row_group) {
   llvm::IRBuilder<>& ir = kb.ir();
   auto all_rows = [&](llvm::Value* c_begin, llvm::Value* first) {
-    kb.ForRowGroups(a.row_begin, a.row_end, walk.rows,
-                    [&](llvm::Value* r, int count) { row_group(r, count, c_begin, first); });
+    if (walk.split) {
+      kb.ForSplitRowGroups(a.row_begin, a.row_end, walk.rows,
+                           [&](llvm::Value* r, llvm::Value* part, int count) {
+                             row_group({r, part, count}, c_begin, first);
+                           });
+    } else {
+      kb.ForRowGroups(a.row_begin, a.row_end, walk.rows, [&](llvm::Value* r, int count) {
+        row_group({r, kb.Int(1), count}, c_begin, first);
+      });
+    }
   };
   if (walk.mid_blocks > 0) {
     kb.For(kb.Int(0), kb.Int(walk.mid_blocks), 1, "kblock", [&](llvm::Value* b) {

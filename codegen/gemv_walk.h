@@ -26,6 +26,13 @@ struct GemvWalk {
   // Weight rows per row group (spec.rows_per_iteration, default 2 for m <= 2, else 1): several
   // independent accumulation chains in flight, and the x' loads shared between the rows.
   int rows = 1;
+  // Split row groups (KernelBuilder::ForSplitRowGroups; spec.adjacent_rows = false): the rows of
+  // a group come from `rows` separate parts of the caller's range, so each is one sequential
+  // stream through memory. Adjacent rows (0.75-3.5 KiB apart at DeepSeek shapes) make
+  // interleaved streams the hardware prefetcher serves badly: on Zen 5 split groups read
+  // 1.05-1.26x faster from DRAM, most at the short rows (k = 1536, 2048), e.g. 24576 x 1536
+  // 16.2 -> 20.4 GB/s with 1 thread, 31.3 -> 39.5 with 2 (BENCHMARKS.md, "Split row groups").
+  bool split = true;
   int64_t chunks = 0;        // per row, the tail included
   int64_t full_chunks = 0;   // per row, unmasked
   int tail_blocks = 0;       // 16-column blocks of the masked last chunk (0: none)
@@ -33,9 +40,10 @@ struct GemvWalk {
   int64_t block_chunks = 0;  // per k block, even when k is blocked; == chunks when m = 1
   int64_t mid_blocks = 0;    // blocks before the last one: full chunks with more row after them
   int64_t last_begin = 0;    // first chunk of the last block (which has the row's end)
-  // Software prefetch: bytes ahead of the weight byte being read, = a whole number of row
-  // groups, so the prefetched line is the same offset some row groups later: a fixed lead in
-  // consumption order whatever the row length. 0 = none.
+  // Software prefetch: bytes ahead of the weight byte being read, 0 = none. Split groups of
+  // whole rows (m = 1): lead / rows, the same lead in consumption order as each member's stream
+  // is contiguous. Otherwise a whole number of row groups, so the prefetched line is the same
+  // offset some row groups later: a fixed lead in consumption order whatever the row length.
   int64_t prefetch = 0;
 };
 
@@ -44,12 +52,22 @@ struct GemvWalk {
 GemvWalk PlanGemvWalk(const LinearKernelSpec& spec, int64_t chunk_cols, int64_t x_bytes_per_column,
                       int64_t default_lead);
 
+// One row group: rows first + i·stride, i < count.
+struct GemvRowGroup {
+  llvm::Value* first = nullptr;
+  llvm::Value* stride = nullptr;
+  int count = 1;
+  llvm::Value* Row(KernelBuilder& kb, int i) const {
+    return i == 0 ? first : kb.ir().CreateAdd(first, kb.ir().CreateMul(stride, kb.Int(i)));
+  }
+};
+
 // The k blocks, each over all row groups of the caller's row range:
-// row_group(r, count, c_begin, first) emits rows r..r+count-1 over chunks [c_begin, c_begin +
+// row_group(g, c_begin, first) emits the rows of g over chunks [c_begin, c_begin +
 // block_chunks), or with c_begin null the last block (last_begin to the row's end); `first` is
 // null when k is not blocked, else an i1 that is true in the first block (store y, not add).
 using GemvRowGroupEmitter =
-    std::function<void(llvm::Value* r, int count, llvm::Value* c_begin, llvm::Value* first)>;
+    std::function<void(const GemvRowGroup& g, llvm::Value* c_begin, llvm::Value* first)>;
 void EmitGemvWalk(KernelBuilder& kb, const KernelBuilder::LinearArgs& a, const GemvWalk& walk,
                   const GemvRowGroupEmitter& row_group);
 

@@ -130,6 +130,17 @@ void KernelBuilder::ForRowGroups(llvm::Value* begin, llvm::Value* end, int rows,
   if (rows > 1) For(main_end, end, 1, "rows_tail", [&](llvm::Value* r) { body(r, 1); });
 }
 
+void KernelBuilder::ForSplitRowGroups(
+    llvm::Value* begin, llvm::Value* end, int rows,
+    const std::function<void(llvm::Value* r, llvm::Value* part, int count)>& body) {
+  llvm::Value* part = ir_.CreateSDiv(ir_.CreateSub(end, begin), Int(rows));
+  For(begin, ir_.CreateAdd(begin, part), 1, "rows", [&](llvm::Value* r) { body(r, part, rows); });
+  if (rows > 1) {
+    For(ir_.CreateAdd(begin, ir_.CreateMul(part, Int(rows))), end, 1, "rows_tail",
+        [&](llvm::Value* r) { body(r, part, 1); });
+  }
+}
+
 void KernelBuilder::Prefetch(llvm::Value* ptr, CacheLevel level) {
   const int locality = level == CacheLevel::kL1 ? 3 : 2;  // llvm.prefetch: 3 = t0, 2 = t1
   ir_.CreateIntrinsic(llvm::Intrinsic::prefetch, {Ptr()},

@@ -76,6 +76,12 @@ class KernelBuilder {
   // remainder one row at a time (body(r, 1)).
   void ForRowGroups(llvm::Value* begin, llvm::Value* end, int rows,
                     const std::function<void(llvm::Value* r, int count)>& body);
+  // The same rows as groups of `rows` rows that are `part` = (end - begin) / rows apart:
+  // body(r, part, rows) for r in [begin, begin + part) (rows r, r + part, ...), then the
+  // remainder one row at a time (body(r, part, 1)). Each member of a group walks its own
+  // contiguous part of the weight in order: one sequential stream per member.
+  void ForSplitRowGroups(llvm::Value* begin, llvm::Value* end, int rows,
+                         const std::function<void(llvm::Value* r, llvm::Value* part, int count)>& body);
   // A read prefetch: kL1 (prefetcht0) for data used within a few iterations, kL2 (prefetcht1)
   // for weight streams prefetched a row group ahead. A GEMV's lead is >= one group of rows
   // (16-57 KiB of lines in flight at DeepSeek shapes): into a 32 KiB L1 (Zen 4) those lines

@@ -40,19 +40,22 @@ inline dsc_kernel_info NonLinearInfo(int32_t format, int64_t n, int64_t k) {
   return info;
 }
 
-// y[j, r + i] = Σ lanes of acc[i][j] · scale for the rows of one row group (GEMV epilogue).
+// y[j, r + i·row_stride] = Σ lanes of acc[i][j] · scale for the rows of one row group (GEMV
+// epilogue; row_stride null: 1).
 // With `first` (an i1, k blocks of gemv_walk.h), y = that + (first ? 0 : y): later blocks add
 // to the earlier ones' sum (y is the call's own output range).
 inline void StoreRowSums(KernelBuilder& kb, const KernelBuilder::LinearArgs& a, llvm::Value* r,
                          const std::vector<std::vector<llvm::AllocaInst*>>& acc, llvm::Value* scale,
-                         llvm::Value* first = nullptr) {
+                         llvm::Value* first = nullptr, llvm::Value* row_stride = nullptr) {
   llvm::IRBuilder<>& ir = kb.ir();
   for (size_t i = 0; i < acc.size(); ++i) {
     for (size_t j = 0; j < acc[i].size(); ++j) {
       llvm::Value* sum = ir.CreateLoad(acc[i][j]->getAllocatedType(), acc[i][j]);
       llvm::Value* y = ir.CreateFMul(kb.HorizontalSum(sum), scale);
       llvm::Value* index = ir.CreateAdd(ir.CreateMul(a.ldy, kb.Int(static_cast<int64_t>(j))),
-                                        ir.CreateAdd(r, kb.Int(static_cast<int64_t>(i))));
+                                        ir.CreateAdd(r, row_stride == nullptr
+                                                            ? kb.Int(static_cast<int64_t>(i))
+                                                            : ir.CreateMul(row_stride, kb.Int(static_cast<int64_t>(i)))));
       llvm::Value* y_ptr = kb.Gep(kb.F32(), a.y, index);
       if (first != nullptr) {
         llvm::Value* old = ir.CreateLoad(kb.F32(), y_ptr);

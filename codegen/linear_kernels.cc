@@ -55,6 +55,7 @@ std::string LinearKernelSpec::Name() const {
   if (rows_per_iteration > 0) absl::StrAppend(&name, "_r", rows_per_iteration);
   if (prefetch_distance >= 0) absl::StrAppend(&name, "_p", prefetch_distance);
   if (x_block_bytes > 0) absl::StrAppend(&name, "_xb", x_block_bytes);
+  if (adjacent_rows) absl::StrAppend(&name, "_adj");
   if (gemm_mr > 0) absl::StrAppend(&name, "_mr", gemm_mr);
   if (gemm_nr_vectors > 0) absl::StrAppend(&name, "_nv", gemm_nr_vectors);
   if (gemm_kc > 0) absl::StrAppend(&name, "_kc", gemm_kc);
@@ -71,6 +72,7 @@ absl::Status ValidateSpec(const LinearKernelSpec& spec) {
       spec.kind == LinearKernelKind::kMlaAttention || spec.kind == LinearKernelKind::kAttentionBlock ||
       spec.kind == LinearKernelKind::kIndexerBlock || spec.kind == LinearKernelKind::kSwiGlu) {
     const bool tuned = spec.rows_per_iteration != 0 || spec.prefetch_distance != -1 || spec.x_block_bytes != 0 ||
+                       spec.adjacent_rows ||
                        spec.gemm_mr != 0 || spec.gemm_nr_vectors != 0 || spec.gemm_kc != 0 || spec.bf16_activations;
     // A norm's rows have n == k columns, MLA's rank and the indexer block's head dim are n == k
     // (SwiGLU's length is an argument: n == k == 1); the indexer takes any heads (n)
@@ -107,6 +109,9 @@ absl::Status ValidateSpec(const LinearKernelSpec& spec) {
       spec.kind != LinearKernelKind::kBf16Gemv) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": BF16 activations exist only for the NVFP4 and BF16 GEMVs"));
+  }
+  if (spec.adjacent_rows && spec.kind != LinearKernelKind::kNvfp4Gemv) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": adjacent_rows is an NVFP4 GEMV knob"));
   }
   return absl::OkStatus();
 }

@@ -53,6 +53,7 @@ struct LinearKernelSpec {
   int rows_per_iteration = 0;  // GEMV: weight rows decoded together
   int prefetch_distance = -1;  // GEMV: software prefetch, bytes ahead in each row; 0 = none
   int x_block_bytes = 0;       // NVFP4 GEMV, m > 1: activation bytes per k block (gemv_walk.h)
+  bool adjacent_rows = false;  // NVFP4 GEMV: row groups of adjacent rows, not split (gemv_walk.h)
   int gemm_mr = 0;             // GEMM: activation rows of the register block
   int gemm_nr_vectors = 0;     // GEMM: weight rows of the register block, in vectors
   int gemm_kc = 0;             // GEMM: columns decoded per tile (a multiple of 8·lanes)

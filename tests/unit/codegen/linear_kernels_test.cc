@@ -149,6 +149,11 @@ TEST_P(LinearKernelsTest, Nvfp4GemmSmallTilesAndOddBlocking) {
   LinearKernelSpec k_blocks;
   k_blocks.x_block_bytes = 1024;
   CheckAll(LinearKernelKind::kNvfp4Gemv, {{130, 720}, {37, 1040}}, {2, 3}, k_blocks);
+  // Row groups of adjacent rows (the walk before split groups, kept for benchmarks' A/B), with
+  // and without k blocks.
+  LinearKernelSpec adjacent;
+  adjacent.adjacent_rows = true;
+  CheckAll(LinearKernelKind::kNvfp4Gemv, {{37, 48}, {130, 720}}, {1, 2, 3}, adjacent);
 }
 
 TEST_P(LinearKernelsTest, Nvfp4GemmDeepSeekDepth) {
