@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "runtime/memory_bandwidth.h"
+#include "runtime/thread_pool.h"
 
 namespace dsc::bench {
 
@@ -21,6 +22,10 @@ HugeBuffer::HugeBuffer(size_t bytes, uint8_t fill) : bytes_(bytes) {
   if (std::getenv("DSC_BENCH_SMALL_PAGES") == nullptr) madvise(p, bytes, MADV_HUGEPAGE);
   data_ = static_cast<uint8_t*>(p);
   std::memset(data_, fill, bytes);
+  // Read until it reads steadily (a VM host may back fresh memory lazily: the first passes
+  // after the fill can run at a fraction of the later speed; runtime/memory_bandwidth.h).
+  runtime::ThreadPool pool(1);
+  runtime::ReadUntilSteady(pool, {{data_, bytes / 256 * 256}}, 0.1, 15);
 }
 
 HugeBuffer::~HugeBuffer() { munmap(data_, bytes_); }

@@ -15,7 +15,8 @@
 namespace dsc::bench {
 
 // Page-aligned anonymous memory (transparent huge pages requested), written once so every
-// page is backed by real memory (an untouched page reads as the shared zero page, from cache).
+// page is backed by real memory (an untouched page reads as the shared zero page, from cache),
+// then read until it reads steadily (runtime::ReadUntilSteady).
 class HugeBuffer {
  public:
   explicit HugeBuffer(size_t bytes, uint8_t fill = 0x5A);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -57,6 +58,42 @@ uint64_t StreamingSum(const uint8_t* data, size_t bytes, size_t prefetch) {
   return avx512 ? Sum512(data, bytes, prefetch) : Sum256(data, bytes, prefetch);
 }
 
+SteadyRead ReadUntilSteady(ThreadPool& pool, const std::vector<std::pair<const uint8_t*, size_t>>& regions,
+                           double tolerance, double max_seconds) {
+  // Pieces of <= 64 MiB (whole 256-byte steps), dealt to the threads in turn.
+  constexpr size_t kPiece = size_t{64} << 20;
+  std::vector<std::pair<const uint8_t*, size_t>> pieces;
+  size_t total = 0;
+  for (auto [data, bytes] : regions) {
+    for (size_t at = 0; at + 256 <= bytes; at += kPiece) {
+      const size_t n = std::min(kPiece, bytes - at) / 256 * 256;
+      pieces.emplace_back(data + at, n);
+      total += n;
+    }
+  }
+  SteadyRead r;
+  if (total == 0) return r;
+  const int threads = pool.size();
+  std::vector<uint64_t> sink(threads);
+  const auto start = std::chrono::steady_clock::now();
+  double previous = 0;
+  while (true) {
+    const auto pass_start = std::chrono::steady_clock::now();
+    pool.Run([&](int t) {
+      for (size_t i = t; i < pieces.size(); i += threads) sink[t] += StreamingSum(pieces[i].first, pieces[i].second, 0);
+    });
+    const auto now = std::chrono::steady_clock::now();
+    r.last_bytes_s = static_cast<double>(total) / std::chrono::duration<double>(now - pass_start).count();
+    r.seconds = std::chrono::duration<double>(now - start).count();
+    ++r.passes;
+    const bool steady = std::abs(r.last_bytes_s - previous) <= tolerance * previous;
+    if (r.passes >= 2 && (steady || r.seconds >= max_seconds)) break;
+    previous = r.last_bytes_s;
+  }
+  if (sink[0] == 42) std::abort();  // keeps the sums alive
+  return r;
+}
+
 MemoryBandwidth MeasureMemoryBandwidth(const BandwidthOptions& options) {
   ThreadPool pool(std::max(options.threads, 1));
   const int threads = pool.size();
@@ -68,6 +105,9 @@ MemoryBandwidth MeasureMemoryBandwidth(const BandwidthOptions& options) {
   uint8_t* data = static_cast<uint8_t*>(mem);
   // Each thread touches its own part first (real pages, not the shared zero page).
   pool.Run([&](int t) { std::memset(data + t * part, 0x5A, part); });
+  std::vector<std::pair<const uint8_t*, size_t>> parts;
+  for (int t = 0; t < threads; ++t) parts.emplace_back(data + t * part, part);
+  ReadUntilSteady(pool, parts, 0.1, options.settle_max_seconds);
   std::vector<uint64_t> sink(threads);
   auto best_of = [&](size_t prefetch) {
     double best = 0;

@@ -7,14 +7,21 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 namespace dsc::runtime {
+
+class ThreadPool;
 
 struct BandwidthOptions {
   int threads = 1;
   // >= 4x the 480 MiB L3 of the reference machine, so the passes stream from DRAM.
   size_t bytes = size_t{2} << 30;
   int passes = 4;
+  // Before the measured passes, the buffer is read until it reads steadily (ReadUntilSteady),
+  // for at most this long.
+  double settle_max_seconds = 15;
 };
 
 struct MemoryBandwidth {
@@ -30,6 +37,21 @@ MemoryBandwidth MeasureMemoryBandwidth(const BandwidthOptions& options);
 
 // Streaming sum of `bytes` (multiple of 256) prefetching `prefetch` bytes ahead (0: none).
 uint64_t StreamingSum(const uint8_t* data, size_t bytes, size_t prefetch);
+
+// Reads every byte of `regions` ({pointer, bytes}), split over the pool's threads, pass after
+// pass, until a pass's speed is within `tolerance` of the pass before it or `max_seconds` have
+// gone by (at least two passes). Why: on a virtual machine the host may back freshly written
+// memory lazily. Measured on this project's Zen 5 VM, 8 GB that had just been written read at
+// 5 GB/s, then 21, then 30 GB/s in passes right after each other. The same memory read at
+// 27 GB/s on the first pass after 15 s. So what a benchmark measures just after a load is the
+// host settling, not the decode. On a steady host this costs two passes.
+struct SteadyRead {
+  int passes = 0;
+  double seconds = 0;
+  double last_bytes_s = 0;  // the last pass's speed
+};
+SteadyRead ReadUntilSteady(ThreadPool& pool, const std::vector<std::pair<const uint8_t*, size_t>>& regions,
+                           double tolerance = 0.1, double max_seconds = 30);
 
 }  // namespace dsc::runtime
 

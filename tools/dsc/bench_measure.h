@@ -28,6 +28,7 @@ struct BenchConfig {
   // projection: its model and the buffer need not fit in memory together). A second pass
   // follows the profiled run when the memory left holds the buffer.
   bool bandwidth_first = false;
+  double settle_max_seconds = 60;  // the weights' ReadUntilSteady
 };
 
 struct BenchResult {
@@ -46,6 +47,9 @@ struct BenchResult {
   double decode_profiled_s = 0;  // the profiled run's decode steps (observer on)
   double prefill_profiled_s = 0;
   int64_t peak_rss_bytes = 0;    // before the bandwidth buffer is allocated
+  // The weights read until they read steadily, after the load and before any run
+  // (runtime::ReadUntilSteady: a VM host may back freshly loaded memory lazily).
+  runtime::SteadyRead weights_settle;
   runtime::MemoryBandwidth bandwidth;
   // A second pass: right before the timed run, or with bandwidth_first the one before the
   // model loaded (and `bandwidth` then comes right after the profiled run, if the memory left

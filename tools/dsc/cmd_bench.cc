@@ -84,6 +84,9 @@ nlohmann::json ResultJson(const BenchResult& r, const ModelFlags& flags) {
       {"decode_bytes_per_token", r.decode_bytes_per_token()},
       {"decode_weight_bytes_per_token", r.decode_weight_bytes_per_token},
       {"decode_cache_bytes_per_token", r.decode_cache_bytes_per_token},
+      {"weights_settle_passes", r.weights_settle.passes},
+      {"weights_settle_s", r.weights_settle.seconds},
+      {"weights_read_bytes_s", r.weights_settle.last_bytes_s},
       {"bandwidth_bytes_s", r.bandwidth.best()},
       {"bandwidth_plain_bytes_s", r.bandwidth.plain_bytes_s},
       {"bandwidth_prefetched_bytes_s", r.bandwidth.prefetched_bytes_s},
@@ -105,6 +108,8 @@ std::string ResultTable(const BenchResult& r, const ModelFlags& flags) {
   row("weights", WeightsInMemory(r) ? "read into memory (--mmap: map them)" : "mapped from the files");
   row("prompt / generated", absl::StrFormat("%d / %d tokens", r.prompt, r.gen));
   row("load", absl::StrFormat("%.3f s", r.load_s));
+  row("weights read until steady", absl::StrFormat("%d passes, %.2f s (last %.2f GB/s)", r.weights_settle.passes,
+                                                   r.weights_settle.seconds, r.weights_settle.last_bytes_s / 1e9));
   row("compile (first-run extra)", absl::StrFormat("%.3f s", r.compile_s));
   row("prefill", absl::StrFormat("%.2f tok/s (%.3f s)", r.prefill_tok_s(), r.prefill_s));
   row("time to first token", absl::StrFormat("%.3f s", r.ttft_s));
