@@ -19,7 +19,7 @@ namespace dsc::codegen {
 namespace {
 
 constexpr int kRows = 16;
-constexpr int kKeys = 4;
+constexpr int kPrefillKeys = 4;
 
 class AttentionBlockEmitter {
  public:
@@ -60,8 +60,9 @@ class AttentionBlockEmitter {
   llvm::Value* Z(llvm::Value* j) { return Mul(j, kRows); }  // dots' row j
 
   void Dots() {
-    llvm::Value* blocks_end = Mul(ir_.CreateSDiv(keys_, kb_.Int(kKeys)), kKeys);
-    kb_.For(kb_.Int(0), blocks_end, kKeys, "keys", [&](llvm::Value* j0) { DotKeys(j0, kKeys); });
+    llvm::Value* blocks_end = Mul(ir_.CreateSDiv(keys_, kb_.Int(kPrefillKeys)), kPrefillKeys);
+    kb_.For(kb_.Int(0), blocks_end, kPrefillKeys, "keys",
+            [&](llvm::Value* j0) { DotKeys(j0, kPrefillKeys); });
     kb_.For(blocks_end, keys_, 1, "key", [&](llvm::Value* j) { DotKeys(j, 1); });
   }
 

@@ -24,7 +24,7 @@ namespace dsc::codegen {
 namespace {
 
 constexpr int kLanes = 16;
-constexpr int kKeys = 4;             // keys scored together
+constexpr int kDecodeKeys = 4;       // keys scored together
 constexpr int64_t kKeyBlock = 128;   // keys per block of the weighted sum
 constexpr int kTileHeads = 4;        // heads of a weighted-sum tile
 constexpr int kStripVectors = 4;     // columns of a wide tile, in vectors (64 columns)
@@ -75,8 +75,10 @@ class MlaEmitter {
   // Phase 0: keys [begin, end) in blocks of four, then one at a time.
   void Scores() {
     llvm::Value* blocks_end = ir_.CreateAdd(
-        a_.begin, Mul(ir_.CreateSDiv(ir_.CreateSub(a_.end, a_.begin), kb_.Int(kKeys)), kKeys));
-    kb_.For(a_.begin, blocks_end, kKeys, "keys", [&](llvm::Value* i0) { ScoreKeys(i0, kKeys); });
+        a_.begin,
+        Mul(ir_.CreateSDiv(ir_.CreateSub(a_.end, a_.begin), kb_.Int(kDecodeKeys)), kDecodeKeys));
+    kb_.For(a_.begin, blocks_end, kDecodeKeys, "keys",
+            [&](llvm::Value* i0) { ScoreKeys(i0, kDecodeKeys); });
     kb_.For(blocks_end, a_.end, 1, "key", [&](llvm::Value* i) { ScoreKeys(i, 1); });
   }
 
@@ -87,7 +89,7 @@ class MlaEmitter {
       kv_row[l] = kb_.Gep(kb_.F32(), a_.kv, Mul(key, rank_));
       pe_row[l] = kb_.Gep(kb_.F32(), a_.pe, ir_.CreateMul(key, a_.dr));
     }
-    if (count == kKeys) PrefetchNextKeys(i0);
+    if (count == kDecodeKeys) PrefetchNextKeys(i0);
     llvm::Constant* zero = kb_.SplatF(kLanes, 0.0f);
     kb_.For(kb_.Int(0), groups_, 1, "group", [&](llvm::Value* g) {
       // Σ_c q[c] · row[c] per lane, c increasing, for `count` rows of `cols` columns.
@@ -123,8 +125,8 @@ class MlaEmitter {
   // The next block's rows (gathered keys: no hardware prefetcher sees them coming), so their
   // misses overlap this block's arithmetic.
   void PrefetchNextKeys(llvm::Value* i0) {
-    llvm::Value* stop = Min(Add(i0, 2 * kKeys), a_.end);
-    kb_.For(Add(i0, kKeys), stop, 1, "ahead", [&](llvm::Value* i) {
+    llvm::Value* stop = Min(Add(i0, 2 * kDecodeKeys), a_.end);
+    kb_.For(Add(i0, kDecodeKeys), stop, 1, "ahead", [&](llvm::Value* i) {
       llvm::Value* key = Key(i);
       for (int64_t c = 0; c < rank_; c += kLanes) {
         kb_.Prefetch(kb_.Gep(kb_.F32(), a_.kv, Add(Mul(key, rank_), c)), KernelBuilder::CacheLevel::kL1);

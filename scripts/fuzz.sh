@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (tests/fuzz, the `fuzz` preset: clang-19, ASan + UBSan +
-# coverage) and runs each one for SECONDS (default 30), one process at a time, starting from
+# coverage) and runs each one for SECONDS (default 30), one per core at a time, starting from
 # the seed corpus in tests/fuzz/corpus/<target>. Prints the executions of every target and
 # exits non-zero if any of them found a crash, leak, timeout or sanitizer report.
 #
 # Usage: scripts/fuzz.sh [SECONDS]
 #   DSC_FUZZ_BUILD_DIR  build directory (default build/fuzz, i.e. `cmake --preset fuzz`)
 #   DSC_FUZZ_TARGETS    space-separated subset, e.g. "ir_text chat" (default: all)
+#   DSC_FUZZ_JOBS       targets run at once (default nproc)
 #   DSC_FUZZ_WORK_DIR   where grown corpora, artifacts and logs go (default BUILD_DIR/fuzz-work)
 # A crash leaves its input in WORK_DIR/artifacts/<target>-crash-*; reproduce it with
 #   BUILD_DIR/tests/fuzz/<target>_fuzz WORK_DIR/artifacts/<target>-crash-...
@@ -39,12 +40,10 @@ dict_for() {
   esac
 }
 
-failed=0
-printf '%-18s %12s %8s %10s  %s\n' target execs seconds exec/s result
-for t in $targets; do
-  bin="$build/tests/fuzz/${t}_fuzz"
+# One target per core at a time (DSC_FUZZ_JOBS, default nproc): each runs SECONDS either way.
+run_target() {
+  local t="$1" bin="$build/tests/fuzz/${1}_fuzz" log="$work/logs/${1}.log" start result
   mkdir -p "$work/corpus/$t"
-  log="$work/logs/$t.log"
   start=$(date +%s)
   # Leaks are reported (ASan's LeakSanitizer); -timeout: one input may take at most 30 s;
   # -rss_limit_mb: an input that makes the parser allocate > 2 GB is a finding too.
@@ -55,9 +54,24 @@ for t in $targets; do
     result=ok
   else
     result="FAILED (see $log)"
-    failed=1
   fi
-  elapsed=$(( $(date +%s) - start ))
+  echo "$(( $(date +%s) - start ))|$result" >"$work/logs/$t.result"
+}
+
+jobs="${DSC_FUZZ_JOBS:-$(nproc)}"
+for t in $targets; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  rm -f "$work/logs/$t.result"
+  run_target "$t" &
+done
+wait
+
+failed=0
+printf '%-18s %12s %8s %10s  %s\n' target execs seconds exec/s result
+for t in $targets; do
+  log="$work/logs/$t.log"
+  IFS='|' read -r elapsed result <"$work/logs/$t.result" || { elapsed='?'; result='FAILED (no result)'; }
+  [ "$result" = ok ] || failed=1
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   printf '%-18s %12s %8s %10s  %s\n' "$t" "${execs:-?}" "$elapsed" "${rate:-?}" "$result"

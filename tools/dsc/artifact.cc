@@ -29,6 +29,7 @@
 #include "tools/dsc/engine.h"
 #include "tools/dsc/jit_linear.h"
 #include "tools/dsc/progress.h"
+#include "tools/dsc/stopwatch.h"
 
 #ifndef DSC_VERSION
 #define DSC_VERSION "dev"
@@ -47,10 +48,6 @@ using nlohmann::json;
 constexpr char kManifest[] = "manifest.json";
 constexpr char kIrFile[] = "model.pb";
 constexpr char kKernelDir[] = "kernels";
-
-double Since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 absl::Status WriteFile(const fs::path& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -396,7 +393,7 @@ absl::StatusOr<CompileReport> CompileArtifact(const ModelFlags& flags, const std
   report.codegened = stats.modules_codegened;
   report.codegen_seconds = stats.codegen_seconds;
   report.target = target->ToString();
-  report.seconds = Since(start);
+  report.seconds = SecondsSince(start);
   return report;
 }
 
@@ -576,8 +573,9 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenArtifactEngine(const ModelFlags& fla
     return absl::InternalError(absl::StrCat("artifact ", art, ": ", stats.modules_codegened,
                                             " modules went through code generation while loading"));
   }
-  std::cerr << absl::StrFormat("[dsc] artifact %s: %d kernels loaded in %.3f s, no code generation (%.2f s)\n", art,
-                               stats.objects_loaded, Since(start), stats.codegen_seconds);
+  std::cerr << absl::StrFormat(
+      "[dsc] artifact %s: %d kernels loaded in %.3f s, no code generation (%.2f s)\n", art,
+      stats.objects_loaded, SecondsSince(start), stats.codegen_seconds);
   engine->fast_linear = std::move(*jit);
 
   const frontend::LoadedModel* model = &engine->model;

@@ -16,6 +16,7 @@
 #include "numerics/scalar_formats.h"
 #include "runtime/cpu_kernels.h"
 #include "runtime/thread_pool.h"
+#include "tools/dsc/stopwatch.h"
 
 namespace dsc::cli {
 namespace {
@@ -116,10 +117,6 @@ void DequantizeToBf16(const Matrix& m, uint16_t* out, runtime::ThreadPool& pool)
   });
 }
 
-double Since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
-
 LayerBaseline Measure(const std::vector<Matrix>& matrices, int threads) {
   LayerBaseline b;
   b.matrices = static_cast<int64_t>(matrices.size());
@@ -148,7 +145,7 @@ LayerBaseline Measure(const std::vector<Matrix>& matrices, int threads) {
         DequantizeToBf16(matrices[i], scratch.data(), pool);
         gemvs[i].Run(stream, x.data(), scratch.data(), y.data());
       }
-      best = std::min(best, Since(start));
+      best = std::min(best, SecondsSince(start));
     }
     b.seed_s = best;
   }
@@ -165,7 +162,7 @@ LayerBaseline Measure(const std::vector<Matrix>& matrices, int threads) {
     for (int rep = 0; rep < kRepeats; ++rep) {
       const auto start = std::chrono::steady_clock::now();
       for (size_t i = 0; i < matrices.size(); ++i) gemvs[i].Run(stream, x.data(), at[i], y.data());
-      best = std::min(best, Since(start));
+      best = std::min(best, SecondsSince(start));
     }
     b.onednn_bf16_s = best;
   }

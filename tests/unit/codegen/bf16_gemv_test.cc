@@ -19,8 +19,6 @@
 namespace dsc::codegen {
 namespace {
 
-constexpr float kSentinel = 12345.0f;
-
 struct Bf16Matrix {
   int64_t n, k;
   std::vector<uint16_t> bits;  // [n, k]
@@ -55,7 +53,7 @@ class Bf16GemvTest : public testing::JitTargetTest {
     const int64_t ldx = w.k + 3, ldy = w.n + 5;
     std::mt19937 rng(seed);
     std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-    std::vector<float> x(m * ldx), y(m * ldy, kSentinel);
+    std::vector<float> x(m * ldx), y(m * ldy, testing::kSentinel);
     for (float& v : x) v = dist(rng);
     runtime::KernelScratch scratch(1);
     dsc_linear_args args{};
@@ -74,7 +72,7 @@ class Bf16GemvTest : public testing::JitTargetTest {
     }
     for (int64_t i = 0; i < m; ++i) {
       for (int64_t j = 0; j < ldy; ++j) {
-        if ((j < row_begin || j >= row_end) && y[i * ldy + j] != kSentinel) {
+        if ((j < row_begin || j >= row_end) && y[i * ldy + j] != testing::kSentinel) {
           ADD_FAILURE() << "row " << i << " column " << j << " outside the range was written";
           return INFINITY;
         }

@@ -15,8 +15,6 @@
 namespace dsc::codegen {
 namespace {
 
-constexpr float kSentinel = 12345.0f;
-
 // The reference's order (runtime/interp/eval_model.cc): per key, per head in increasing order,
 // dot over c in increasing order (each product rounded, then added), max(dot, 0) · w · scale
 // added to the key's score, which is then multiplied by its k_scale.
@@ -72,7 +70,7 @@ class IndexerScoresKernelTest : public testing::JitTargetTest {
       const std::vector<float> ref =
           ReferenceScores(q, w, k, scaled ? k_scale.data() : nullptr, heads, d, keys, scale);
       // The keys in two ranges, as two threads would split them; the outputs past `keys` stay.
-      std::vector<float> out(keys + 1, kSentinel);
+      std::vector<float> out(keys + 1, testing::kSentinel);
       const int64_t split = keys / 3;
       for (auto [begin, end] : {std::pair<int64_t, int64_t>{0, split}, {split, keys}}) {
         const dsc_indexer_scores_args args = {qt.data(), wv.data(), k.data(), scaled ? k_scale.data() : nullptr,
@@ -83,7 +81,7 @@ class IndexerScoresKernelTest : public testing::JitTargetTest {
         ASSERT_EQ(std::memcmp(&out[j], &ref[j], sizeof(float)), 0)
             << "key " << j << ": " << out[j] << " vs " << ref[j] << (scaled ? " (scaled)" : "");
       }
-      EXPECT_EQ(out[keys], kSentinel);
+      EXPECT_EQ(out[keys], testing::kSentinel);
     }
   }
 };

@@ -22,7 +22,6 @@ using testing::RandomWeights;
 
 // Float32 accumulation in a different order than oneDNN: errors are ~1e-7 of Σ|x·w|.
 constexpr double kTolerance = 1e-5;
-constexpr float kSentinel = 12345.0f;
 
 struct Shape {
   int64_t n, k;
@@ -36,7 +35,7 @@ class LinearKernelsTest : public testing::JitTargetTest {
                      int64_t row_begin, int64_t row_end, int parts, uint32_t seed) {
     const int64_t ldx = w.k + 3, ldy = w.n + 5;
     std::vector<float> x = RandomActivations(m * ldx, seed);
-    std::vector<float> y(m * ldy, kSentinel);
+    std::vector<float> y(m * ldy, testing::kSentinel);
     runtime::KernelScratch scratch(1);
     dsc_linear_args args{};
     args.x = x.data();
@@ -59,7 +58,7 @@ class LinearKernelsTest : public testing::JitTargetTest {
     for (int64_t i = 0; i < m; ++i) {
       for (int64_t j = 0; j < ldy; ++j) {
         if (j >= row_begin && j < row_end) continue;
-        if (y[i * ldy + j] != kSentinel) {
+        if (y[i * ldy + j] != testing::kSentinel) {
           ADD_FAILURE() << "row " << i << " column " << j << " outside the range was written";
           return INFINITY;
         }

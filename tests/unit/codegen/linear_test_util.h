@@ -22,6 +22,10 @@
 
 namespace dsc::codegen::testing {
 
+// Written into output slots a kernel must overwrite (or must leave alone), so a missed or
+// stray store shows up as a mismatch.
+constexpr float kSentinel = 12345.0f;
+
 struct RandomWeights {
   int64_t n = 0, k = 0;
   std::vector<uint8_t> codes;    // NVFP4 [n, k/2] or FP8 [n, k]

@@ -16,8 +16,6 @@
 namespace dsc::codegen {
 namespace {
 
-constexpr float kSentinel = 12345.0f;
-
 // Values of mixed magnitude (as residual streams have), never all zero.
 std::vector<float> RandomRows(int64_t count, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -46,7 +44,8 @@ class RmsNormKernelTest : public testing::JitTargetTest {
     const std::vector<float> residual = RandomRows(rows * dim, seed + 1);
     std::vector<float> weight = RandomRows(dim, seed + 2);
     const float eps = 1e-6f;
-    std::vector<float> y(rows * dim + 1, kSentinel), sum(rows * dim + 1, kSentinel);
+    std::vector<float> y(rows * dim + 1, testing::kSentinel),
+        sum(rows * dim + 1, testing::kSentinel);
     const dsc_rms_norm_args args = {x.data(), add ? residual.data() : nullptr, add ? sum.data() : nullptr,
                                     weight.data(), y.data(), rows, eps, 0};
     reinterpret_cast<dsc_rms_norm_fn>(kernel.fn)(&args);
@@ -63,10 +62,10 @@ class RmsNormKernelTest : public testing::JitTargetTest {
       }
       ASSERT_EQ(std::memcmp(&y[i], &ref[i], sizeof(float)), 0) << "element " << i << ": " << y[i] << " vs " << ref[i];
     }
-    EXPECT_EQ(y[rows * dim], kSentinel);
-    EXPECT_EQ(sum[rows * dim], kSentinel);
+    EXPECT_EQ(y[rows * dim], testing::kSentinel);
+    EXPECT_EQ(sum[rows * dim], testing::kSentinel);
     if (!add) {
-      EXPECT_EQ(sum[0], kSentinel);
+      EXPECT_EQ(sum[0], testing::kSentinel);
     }
   }
 };

@@ -17,8 +17,6 @@
 namespace dsc::codegen {
 namespace {
 
-constexpr float kSentinel = 12345.0f;
-
 class SwiGluKernelTest : public testing::JitTargetTest {
  protected:
   void SetUp() override {
@@ -34,10 +32,10 @@ class SwiGluKernelTest : public testing::JitTargetTest {
 
   // The kernel's y for gate and up (y[n] must keep its sentinel).
   std::vector<float> Run(const std::vector<float>& gate, const std::vector<float>& up) {
-    std::vector<float> y(gate.size() + 1, kSentinel);
+    std::vector<float> y(gate.size() + 1, testing::kSentinel);
     const dsc_swiglu_args args = {gate.data(), up.data(), y.data(), static_cast<int64_t>(gate.size())};
     fn_(&args);
-    EXPECT_EQ(y.back(), kSentinel);
+    EXPECT_EQ(y.back(), testing::kSentinel);
     y.pop_back();
     return y;
   }
@@ -89,11 +87,11 @@ TEST_P(SwiGluKernelTest, ExtremeGatesMatchTheReference) {
 }
 
 TEST_P(SwiGluKernelTest, ZeroLengthTouchesNothing) {
-  float y = kSentinel;
+  float y = testing::kSentinel;
   const float gate = 1.0f, up = 2.0f;
   const dsc_swiglu_args args = {&gate, &up, &y, 0};
   fn_(&args);
-  EXPECT_EQ(y, kSentinel);
+  EXPECT_EQ(y, testing::kSentinel);
 }
 
 INSTANTIATE_TEST_SUITE_P(Isa, SwiGluKernelTest, ::testing::Values("host", "x86-64-v3", "x86-64"),

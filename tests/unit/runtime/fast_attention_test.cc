@@ -21,7 +21,6 @@ namespace dsc::runtime {
 namespace {
 
 constexpr int64_t kHeads = testing::kAttentionHeads, kV = testing::kAttentionV;
-const char* const kModule = testing::kAttentionModule;
 
 std::vector<Tensor> Inputs(int64_t s, int64_t t, uint32_t seed) { return testing::AttentionInputs(s, t, seed); }
 
@@ -35,11 +34,13 @@ void ExpectSameBits(const Tensor& got, const Tensor& want) {
   EXPECT_GE(finite_nonzero, (want.shape[0] - 1) * kHeads * kV);
 }
 
-// The reference interpreter and a fast one (the pool, no compiled kernels) on kModule.
+// The reference interpreter and a fast one (the pool, no compiled kernels) on
+// testing::kAttentionModule.
 class FastAttentionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<ir::Module>> module = ir::ParseModule(kModule, "attention.ir");
+    absl::StatusOr<std::unique_ptr<ir::Module>> module =
+        ir::ParseModule(testing::kAttentionModule, "attention.ir");
     ASSERT_TRUE(module.ok()) << module.status();
     module_ = std::move(*module);
     auto no_constants = [](const ir::TensorRef&) -> absl::StatusOr<const uint8_t*> { return nullptr; };

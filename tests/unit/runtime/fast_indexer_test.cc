@@ -19,14 +19,13 @@
 namespace dsc::runtime {
 namespace {
 
-const char* const kModule = testing::kIndexerModule;
-
 std::vector<Tensor> Inputs(int64_t s, int64_t t, bool fp8_keys, uint32_t seed) {
   return testing::IndexerInputs(s, t, fp8_keys, seed);
 }
 
 TEST(FastIndexerTest, BitIdenticalToTheReference) {
-  absl::StatusOr<std::unique_ptr<ir::Module>> module = ir::ParseModule(kModule, "indexer.ir");
+  absl::StatusOr<std::unique_ptr<ir::Module>> module =
+      ir::ParseModule(testing::kIndexerModule, "indexer.ir");
   ASSERT_TRUE(module.ok()) << module.status();
   auto no_constants = [](const ir::TensorRef&) -> absl::StatusOr<const uint8_t*> { return nullptr; };
   Interpreter reference(**module, no_constants), fast(**module, no_constants);

@@ -28,11 +28,11 @@
 namespace dsc::runtime {
 namespace {
 
-constexpr int64_t kHeads = 3, kNope = 8, kV = 16, kRope = 4, kRank = 48;
-constexpr int64_t kRows = kHeads * (kNope + kV);
+constexpr int64_t kPathHeads = 3, kNope = 8, kPathV = 16, kRope = 4, kRank = 48;
+constexpr int64_t kRows = kPathHeads * (kNope + kPathV);
 constexpr int64_t kVocab = 37, kDim = 40, kOut = 29;
 
-const char* kModule = R"(module @m {
+const char* kPathsModule = R"(module @m {
   const @kv_b : nvfp4[72,48] {
     "kv_b.weight" in "w" at 0
     "kv_b.weight_scale" in "w" at 1
@@ -122,7 +122,8 @@ class CppFastLinear : public FastLinear {
 class FastPathsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<ir::Module>> module = ir::ParseModule(kModule, "fast_paths.ir");
+    absl::StatusOr<std::unique_ptr<ir::Module>> module =
+        ir::ParseModule(kPathsModule, "fast_paths.ir");
     ASSERT_TRUE(module.ok()) << module.status();
     module_ = std::move(*module);
     // Codes over every nibble, finite block scales including subnormal ones, a non-power-of-2
@@ -152,8 +153,8 @@ class FastPathsTest : public ::testing::Test {
       t.f = testing::RandomVector(t.numel(), sd);
       return t;
     };
-    args.push_back(random({s, kHeads, kNope}, seed + 1));
-    args.push_back(random({s, kHeads, kRope}, seed + 2));
+    args.push_back(random({s, kPathHeads, kNope}, seed + 1));
+    args.push_back(random({s, kPathHeads, kRope}, seed + 2));
     args.push_back(random({p + s, kRank}, seed + 3));
     args.push_back(random({p + s, kRope}, seed + 4));
     Tensor mask = random({s, p + s}, seed + 5);
@@ -194,7 +195,7 @@ TEST_F(FastPathsTest, MatchTheReferencePaths) {
   }
   EXPECT_EQ(kernels.dense_calls.load(), 5);  // the head matmul, once per call
   // Per call: one probe, then per (row, head) one W_UV product (W_UK's is no kernel call).
-  EXPECT_EQ(kernels.row_calls.load(), 5 + (1 + 1 + 3 + 1 + 3) * kHeads);
+  EXPECT_EQ(kernels.row_calls.load(), 5 + (1 + 1 + 3 + 1 + 3) * kPathHeads);
   EXPECT_TRUE(kernels.threads_seen[0] && kernels.threads_seen[1]);
 }
 

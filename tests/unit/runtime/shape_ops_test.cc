@@ -15,7 +15,7 @@
 namespace dsc::runtime {
 namespace {
 
-const char* kModule = R"(module @m {
+const char* kShapeModule = R"(module @m {
   func @f[S](%x: f32[S,1,5], %y: f32[S,3,5], %v: f32[S,1], %ids: i32[S,2]) -> (f32[2,S,3,5], f32[S,4], i32[3,S,2], f32[S,7,5], f32[S,2,5], f32[S,7,3], f32[S,25], f32[S,10]) {
     %b1 = broadcast %x {shape = [2,S,3,5]} : f32[2,S,3,5]
     %b2 = broadcast %v {shape = [S,4]} : f32[S,4]
@@ -30,7 +30,8 @@ const char* kModule = R"(module @m {
 })";
 
 TEST(ShapeOpsTest, MatchIndexArithmetic) {
-  absl::StatusOr<std::unique_ptr<ir::Module>> module = ir::ParseModule(kModule, "shape_ops.ir");
+  absl::StatusOr<std::unique_ptr<ir::Module>> module =
+      ir::ParseModule(kShapeModule, "shape_ops.ir");
   ASSERT_TRUE(module.ok()) << module.status();
   Interpreter interp(**module, [](const ir::TensorRef&) -> absl::StatusOr<const uint8_t*> {
     return absl::NotFoundError("no constants");

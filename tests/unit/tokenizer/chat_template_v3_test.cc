@@ -8,7 +8,7 @@
 namespace dsc {
 namespace {
 
-ChatMessage Msg(std::string role, std::optional<std::string> content) {
+ChatMessage Turn(std::string role, std::optional<std::string> content) {
   ChatMessage m;
   m.role = std::move(role);
   m.content = std::move(content);
@@ -22,25 +22,25 @@ std::string Render(const std::vector<ChatMessage>& messages, bool add_generation
 }
 
 TEST(ChatTemplateV3Test, SpecExamples) {
-  EXPECT_EQ(Render({Msg("user", "Hi")}, true),
+  EXPECT_EQ(Render({Turn("user", "Hi")}, true),
             "<｜begin▁of▁sentence｜><｜User｜>Hi<｜Assistant｜>");
-  EXPECT_EQ(Render({Msg("system", "You are helpful."), Msg("user", "Hi"),
-                    Msg("assistant", "Hello!"), Msg("user", "2+2?")},
+  EXPECT_EQ(Render({Turn("system", "You are helpful."), Turn("user", "Hi"),
+                    Turn("assistant", "Hello!"), Turn("user", "2+2?")},
                    true),
             "<｜begin▁of▁sentence｜>You are helpful.<｜User｜>Hi<｜Assistant｜>Hello!"
             "<｜end▁of▁sentence｜><｜User｜>2+2?<｜Assistant｜>");
-  EXPECT_EQ(Render({Msg("system", "A"), Msg("system", "B"), Msg("user", "Hi")}, false),
+  EXPECT_EQ(Render({Turn("system", "A"), Turn("system", "B"), Turn("user", "Hi")}, false),
             "<｜begin▁of▁sentence｜>A\n\nB<｜User｜>Hi");
 }
 
 TEST(ChatTemplateV3Test, ToolCallsAndOutputsWithTheTemplatesQuirks) {
-  ChatMessage calls = Msg("assistant", std::nullopt);
+  ChatMessage calls = Turn("assistant", std::nullopt);
   calls.tool_calls = {{"f", "{\"a\": 1}"}, {"g", "{}"}};
-  ChatMessage second_turn = Msg("assistant", std::nullopt);
+  ChatMessage second_turn = Turn("assistant", std::nullopt);
   second_turn.tool_calls = {{"h", "{}"}};
   const std::string text =
-      Render({Msg("user", "Hi"), calls, Msg("tool", "r1"), Msg("tool", "r2"),
-              Msg("assistant", "done"), Msg("user", "again"), second_turn, Msg("tool", "r3")},
+      Render({Turn("user", "Hi"), calls, Turn("tool", "r1"), Turn("tool", "r2"),
+              Turn("assistant", "done"), Turn("user", "again"), second_turn, Turn("tool", "r3")},
              true);
   EXPECT_EQ(text,
             "<｜begin▁of▁sentence｜><｜User｜>Hi"
@@ -62,7 +62,8 @@ TEST(ChatTemplateV3Test, ToolCallsAndOutputsWithTheTemplatesQuirks) {
 }
 
 TEST(ChatTemplateV3Test, MissingContentIsAnError) {
-  EXPECT_FALSE(RenderChatTemplateV3(std::vector<ChatMessage>{Msg("user", std::nullopt)}, true).ok());
+  EXPECT_FALSE(
+      RenderChatTemplateV3(std::vector<ChatMessage>{Turn("user", std::nullopt)}, true).ok());
 }
 
 }  // namespace

@@ -20,8 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string TinyA() { return SharedDir() + "/golden/tiny-a"; }
-
 std::vector<float> Floats(const std::string& path, const std::string& name) {
   auto file = frontend::SafetensorsFile::Open(path);
   EXPECT_TRUE(file.ok()) << file.status();

@@ -18,8 +18,6 @@
 namespace dsc::testing {
 namespace {
 
-std::string TinyA() { return SharedDir() + "/golden/tiny-a"; }
-
 std::string TempPath(const std::string& name) {
   return (std::filesystem::temp_directory_path() / (name + "_" + std::to_string(getpid()))).string();
 }

@@ -25,6 +25,8 @@ CliResult RunDsc(const std::string& args);
 CliResult RunDsc(const std::string& args, const CliOptions& options);
 
 std::string SharedDir();
+inline std::string TinyA() { return SharedDir() + "/golden/tiny-a"; }
+inline std::string Models() { return SharedDir() + "/models"; }
 
 }  // namespace dsc::testing
 

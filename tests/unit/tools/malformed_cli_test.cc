@@ -24,7 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string TinyA() { return SharedDir() + "/golden/tiny-a"; }
 std::string Tinycode() { return SharedDir() + "/models/tinycode-bf16"; }
 
 // A fresh directory per test, removed at the end.

@@ -100,8 +100,6 @@ TEST(ProgressBarTest, ClearThenRedrawForAPrintedLine) {
   EXPECT_NE(out.str().find("\033[32m"), std::string::npos);
 }
 
-std::string Models() { return SharedDir() + "/models"; }
-
 // The library layers' callbacks (no terminal code there): monotonic, ending at done == total.
 void ExpectMonotonicToTheEnd(const std::vector<std::pair<int64_t, int64_t>>& calls, int64_t total) {
   ASSERT_FALSE(calls.empty());

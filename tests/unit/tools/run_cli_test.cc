@@ -17,8 +17,6 @@
 namespace dsc::testing {
 namespace {
 
-std::string TinyA() { return SharedDir() + "/golden/tiny-a"; }
-
 std::vector<int64_t> GoldenIds(const std::string& tensor) {
   auto file = frontend::SafetensorsFile::Open(TinyA() + "/cases.safetensors");
   EXPECT_TRUE(file.ok());

@@ -17,8 +17,6 @@
 namespace dsc::testing {
 namespace {
 
-std::string Models() { return SharedDir() + "/models"; }
-
 // Perplexities of the float32 reference (shared/models/README.md, "Evaluation with the numpy
 // reference"): published reference data, not values produced by dsc.
 struct Reference {
