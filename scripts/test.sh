@@ -6,16 +6,17 @@
 #   asan               the same whole suite under ASan + UBSan (build/asan).
 #   debug              the same suite, unoptimized.
 # Sanitizer stage (scripts/sanitizer_stage.sh): with CI=true (.ci/run sets it) or
-# DSC_FUZZ_SMOKE=1, a release run is followed by, in the clang-19 ASan + UBSan fuzz build
-# (build/fuzz), the unit tests of the libraries that read untrusted bytes (numerics, ir,
-# frontend, tokenizer) and scripts/fuzz.sh 30 (every libFuzzer target for 30 s).
-# DSC_FUZZ_SMOKE=0 skips it; a developer's plain `scripts/test.sh` stays the fast path.
+# DSC_FUZZ_SMOKE=1, a release run is followed by scripts/fuzz.sh 30 in the clang-19 ASan +
+# UBSan fuzz build (build/fuzz): every libFuzzer target for 30 s, one per core.
+# DSC_SANITIZER_UNIT_TESTS=1 adds the unit tests of the libraries that read untrusted bytes
+# (numerics, ir, frontend, tokenizer) in that build. DSC_FUZZ_SMOKE=0 skips the stage; a
+# developer's plain `scripts/test.sh` stays the fast path.
 #
-# What CI runs, and why (budget: under 30 min on 2 cores). Measured: release build + ctest
-# 404 s on the CI machine; the sanitizer stage from a fresh clone 15.5 CPU-min of build,
-# 66 CPU-s of tests and 5 min of fuzzing (~14 min on 2 quiet cores; README "Reliability").
-# The full `asan` preset is NOT in CI: its gcc build alone is ~55 CPU-min, about the whole
-# budget. Run `scripts/test.sh asan` before merging changes to the runtime, passes or codegen.
+# What CI runs, and why (budget: under 30 min on 2 cores; README "Reliability" has the
+# measured stages). NOT in CI, for time: the full `asan` preset (~55 CPU-min of build) and the
+# sanitizer unit tests (13 min on the 2-core CI machine). Run `scripts/test.sh asan` before merging
+# changes to the runtime, passes or codegen, and DSC_SANITIZER_UNIT_TESTS=1 with DSC_FUZZ_SMOKE=1
+# before merging changes to a parser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset="${1:-release}"
