@@ -5,8 +5,8 @@
 #   1. with DSC_SANITIZER_UNIT_TESTS=1 only: the unit tests of the libraries that read
 #      untrusted bytes (numerics, ir, frontend, tokenizer), minus the few that run the dsc
 #      binary, which this build does not make (they run in the release suite). Not in CI:
-#      building them under ASan + coverage took 10 of the stage's 18 build minutes on the
-#      2-core CI machine (README "Reliability");
+#      building them under ASan + coverage took 10 of the stage's 18 build minutes on a
+#      2-core host like CI's (README "Reliability");
 #   2. scripts/fuzz.sh DSC_FUZZ_SECONDS (default 30): every libFuzzer target from its seeds.
 # Exits non-zero on any test failure, crash, leak or sanitizer report.
 set -euo pipefail
