@@ -12,13 +12,10 @@
 #include "absl/strings/str_cat.h"
 #include "frontend/safetensors.h"
 #include "runtime/thread_pool.h"
+#include "tools/dsc/stopwatch.h"
 
 namespace dsc::cli {
 namespace {
-
-double Seconds(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
-}
 
 int32_t Argmax(const runtime::Tensor& logits) {
   const int64_t vocab = logits.shape.back();
@@ -53,9 +50,9 @@ absl::StatusOr<RunTimes> Generate(runtime::ModelRunner& runner, const std::vecto
   absl::StatusOr<runtime::Tensor> logits = runner.Forward(state.get(), prompt, 0, runtime::ModelRunner::Rows::kLast);
   if (profiler) profiler->EndPhase();
   if (!logits.ok()) return logits.status();
-  r.prefill_s = Seconds(start);
+  r.prefill_s = SecondsSince(start);
   int32_t token = Argmax(*logits);
-  r.ttft_s = Seconds(start);
+  r.ttft_s = SecondsSince(start);
   r.tokens.push_back(token);
   int64_t pos = static_cast<int64_t>(prompt.size());
   start = std::chrono::steady_clock::now();
@@ -67,7 +64,7 @@ absl::StatusOr<RunTimes> Generate(runtime::ModelRunner& runner, const std::vecto
     token = Argmax(**step);
     r.tokens.push_back(token);
   }
-  r.decode_s = Seconds(start);
+  r.decode_s = SecondsSince(start);
   return r;
 }
 
@@ -126,7 +123,7 @@ absl::StatusOr<BenchResult> MeasureBench(const ModelFlags& flags, const BenchCon
   // (statically dense indexer masks) and crashed gate_up_swiglu on the small preset.
   absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(flags);
   if (!engine.ok()) return engine.status();
-  result.load_s = Seconds(start);
+  result.load_s = SecondsSince(start);
   runtime::ModelRunner& runner = *(*engine)->runner;
   const int64_t max_context = (*engine)->model.config.max_seq_len;
   if (config.prompt + config.gen + 1 > std::min(runner.context(), max_context)) {
