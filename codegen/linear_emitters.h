@@ -74,8 +74,10 @@ dsc_kernel_info EmitBf16Gemv(KernelBuilder& kb, const LinearKernelSpec& spec);
 // Not linear kernels: a dsc_rms_norm_fn (emit_rms_norm.cc), a dsc_indexer_scores_fn
 // (emit_indexer_scores.cc), a dsc_mla_attention_fn (emit_mla_attention.cc), a
 // dsc_attention_block_fn (emit_attention_block.cc), a dsc_indexer_block_fn
-// (emit_indexer_scores.cc), a dsc_swiglu_fn (emit_swiglu.cc).
+// (emit_indexer_scores.cc), a dsc_swiglu_fn (emit_swiglu.cc), a dsc_layer_norm_fn
+// (emit_layer_norm.cc).
 dsc_kernel_info EmitRmsNorm(KernelBuilder& kb, const LinearKernelSpec& spec);
+dsc_kernel_info EmitLayerNorm(KernelBuilder& kb, const LinearKernelSpec& spec);
 dsc_kernel_info EmitIndexerScores(KernelBuilder& kb, const LinearKernelSpec& spec);
 dsc_kernel_info EmitMlaAttention(KernelBuilder& kb, const LinearKernelSpec& spec);
 dsc_kernel_info EmitAttentionBlock(KernelBuilder& kb, const LinearKernelSpec& spec);

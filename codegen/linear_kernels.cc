@@ -36,6 +36,8 @@ const char* KindName(LinearKernelKind kind) {
       return "indexer_block";
     case LinearKernelKind::kSwiGlu:
       return "swiglu";
+    case LinearKernelKind::kLayerNorm:
+      return "layer_norm";
   }
   return "?";
 }
@@ -44,6 +46,7 @@ const char* KindName(LinearKernelKind kind) {
 
 std::string LinearKernelSpec::Name() const {
   if (kind == LinearKernelKind::kRmsNorm) return absl::StrCat("dsc_rms_norm_d", k);
+  if (kind == LinearKernelKind::kLayerNorm) return absl::StrCat("dsc_layer_norm_d", k);
   if (kind == LinearKernelKind::kIndexerScores) return absl::StrCat("dsc_indexer_scores_h", n, "_d", k);
   if (kind == LinearKernelKind::kMlaAttention) return absl::StrCat("dsc_mla_attention_r", k);
   if (kind == LinearKernelKind::kAttentionBlock) return absl::StrCat("dsc_attention_block_d", k, "_v", n);
@@ -69,8 +72,10 @@ absl::Status ValidateSpec(const LinearKernelSpec& spec) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": n and k must be positive"));
   }
   if (spec.kind == LinearKernelKind::kRmsNorm || spec.kind == LinearKernelKind::kIndexerScores ||
-      spec.kind == LinearKernelKind::kMlaAttention || spec.kind == LinearKernelKind::kAttentionBlock ||
-      spec.kind == LinearKernelKind::kIndexerBlock || spec.kind == LinearKernelKind::kSwiGlu) {
+      spec.kind == LinearKernelKind::kMlaAttention ||
+      spec.kind == LinearKernelKind::kAttentionBlock ||
+      spec.kind == LinearKernelKind::kIndexerBlock || spec.kind == LinearKernelKind::kSwiGlu ||
+      spec.kind == LinearKernelKind::kLayerNorm) {
     const bool tuned = spec.rows_per_iteration != 0 || spec.prefetch_distance != -1 || spec.x_block_bytes != 0 ||
                        spec.adjacent_rows ||
                        spec.gemm_mr != 0 || spec.gemm_nr_vectors != 0 || spec.gemm_kc != 0 || spec.bf16_activations;
@@ -149,6 +154,8 @@ absl::StatusOr<dsc_kernel_info> EmitLinearKernel(const LinearKernelSpec& spec,
       return EmitIndexerBlock(kb, spec);
     case LinearKernelKind::kSwiGlu:
       return EmitSwiGlu(kb, spec);
+    case LinearKernelKind::kLayerNorm:
+      return EmitLayerNorm(kb, spec);
   }
   return absl::InvalidArgumentError("unknown linear kernel kind");
 }

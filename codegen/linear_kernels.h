@@ -19,6 +19,8 @@
 //               head dim (m = 1; a dsc_indexer_block_fn), bit-identical to the reference.
 //   kSwiGlu     SwiGLU of the gate and up products over any length (n = k = 1, m = 1; a
 //               dsc_swiglu_fn), bit-identical to the reference.
+//   kLayerNorm  not a product: layer_norm of rows of n == k columns (m = 1; a
+//               dsc_layer_norm_fn), bit-identical to the reference.
 //   kAttentionBlock  one head × 16 query rows of prefill attention: k = the head dim, n = the
 //               value dim (m = 1; a dsc_attention_block_fn), bit-identical to the reference.
 #ifndef DSC_CODEGEN_LINEAR_KERNELS_H_
@@ -40,9 +42,19 @@ class Module;
 
 namespace dsc::codegen {
 
-enum class LinearKernelKind { kNvfp4Gemv, kFp8Gemv, kNvfp4Gemm, kBf16Gemv, kRmsNorm, kIndexerScores,
-                              kMlaAttention, kAttentionBlock, kIndexerBlock,
-                              kSwiGlu };
+enum class LinearKernelKind {
+  kNvfp4Gemv,
+  kFp8Gemv,
+  kNvfp4Gemm,
+  kBf16Gemv,
+  kRmsNorm,
+  kIndexerScores,
+  kMlaAttention,
+  kAttentionBlock,
+  kIndexerBlock,
+  kSwiGlu,
+  kLayerNorm
+};
 
 struct LinearKernelSpec {
   LinearKernelKind kind = LinearKernelKind::kNvfp4Gemv;

@@ -48,6 +48,8 @@ typedef enum dsc_weight_format {
   DSC_KERNEL_INDEXER_BLOCK = 20,
   /* Not a weight format either: a dsc_swiglu_fn (below). */
   DSC_KERNEL_SWIGLU = 21,
+  /* Not a weight format either: a dsc_layer_norm_fn (below). */
+  DSC_KERNEL_LAYER_NORM = 22,
 } dsc_weight_format;
 
 /* y[i, j] = sum_c x[i, c] * W[j, c] for i < m and row_begin <= j < row_end (float32 in, float32
@@ -109,6 +111,24 @@ typedef struct dsc_rms_norm_args {
 } dsc_rms_norm_args;
 
 typedef void (*dsc_rms_norm_fn)(const dsc_rms_norm_args* args);
+
+/* Layer normalization of rows of a compiled-in length `dim` (info.n == info.k == dim): the
+ * layer_norm op (the indexer's key norm, model.md §8). Per row i:
+ *   mean = Σ x[i] / dim,   var = Σ (x[i] - mean)² / dim
+ *   y[i] = ((x[i] - mean) * rsqrt(var + eps)) * gamma + beta
+ * Both sums are float32 in increasing order and the rsqrt is computed in double and rounded
+ * once, as the reference does: bit-identical to it. y must not overlap the inputs. */
+typedef struct dsc_layer_norm_args {
+  const float* x;     /* [rows, dim] */
+  const float* gamma; /* [dim]       */
+  const float* beta;  /* [dim]       */
+  float* y;           /* [rows, dim] */
+  int64_t rows;
+  float eps;
+  int32_t reserved0; /* must be 0   */
+} dsc_layer_norm_args;
+
+typedef void (*dsc_layer_norm_fn)(const dsc_layer_norm_args* args);
 
 /* The lightning indexer's scores of one query row against cached keys (indexer_score at decode,
  * model.md §8), for keys j in [begin, end):

@@ -129,8 +129,11 @@ EvalResult EvalNormOp(const EvalArgs& a) {
     }
     case OpCode::kLayerNorm: {
       Tensor y = a.NewFloat(0);
-      ref::LayerNorm(x.f.data(), in[1]->f.data(), in[2]->f.data(), rows, dim,
-                     static_cast<float>(ir::GetFloat(a.op.attrs(), "eps")), y.f.data());
+      const float eps = static_cast<float>(ir::GetFloat(a.op.attrs(), "eps"));
+      if (a.fast == nullptr || !a.fast->LayerNorm(x.f.data(), in[1]->f.data(), in[2]->f.data(),
+                                                  rows, dim, eps, y.f.data())) {
+        ref::LayerNorm(x.f.data(), in[1]->f.data(), in[2]->f.data(), rows, dim, eps, y.f.data());
+      }
       return Results(std::move(y));
     }
     case OpCode::kSoftmax: {

@@ -48,6 +48,13 @@ class FastLinear {
     return false;
   }
 
+  // y = layer_norm(x) · gamma + beta per row of `dim`, bit-identical to ref::LayerNorm.
+  // Returns false (touching nothing) when no kernel fits.
+  virtual bool LayerNorm(const float* x, const float* gamma, const float* beta, int64_t rows,
+                         int64_t dim, float eps, float* y) {
+    return false;
+  }
+
   // The lightning indexer's scores of one query row for keys [begin, end), the query laid out
   // with its heads in lanes (dsc_indexer_scores_args in runtime/kernel_abi.h has the layout and
   // the formula), bit-identical to the reference. Callable from the pool's threads (begin ==

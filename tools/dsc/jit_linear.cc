@@ -76,6 +76,10 @@ codegen::LinearKernelSpec JitLinear::NormSpecFor(int64_t dim) {
   return NonLinearSpec(codegen::LinearKernelKind::kRmsNorm, dim, dim);
 }
 
+codegen::LinearKernelSpec JitLinear::LayerNormSpecFor(int64_t dim) {
+  return NonLinearSpec(codegen::LinearKernelKind::kLayerNorm, dim, dim);
+}
+
 codegen::LinearKernelSpec JitLinear::IndexerScoresSpec(int64_t heads, int64_t d) {
   return NonLinearSpec(codegen::LinearKernelKind::kIndexerScores, heads, d);
 }
@@ -149,6 +153,10 @@ std::vector<codegen::LinearKernelSpec> JitLinear::RequiredKernels(const ir::Modu
       if ((op->code() == ir::OpCode::kRmsNorm || op->code() == ir::OpCode::kAddRmsNorm) && op->num_operands() >= 1) {
         const ir::Shape& x = op->operand(0)->type().shape();
         if (x.rank() >= 1 && x.at(-1).is_static()) add(NormSpecFor(x.at(-1).offset()));
+      }
+      if (op->code() == ir::OpCode::kLayerNorm && op->num_operands() >= 1) {
+        const ir::Shape& x = op->operand(0)->type().shape();
+        if (x.rank() >= 1 && x.at(-1).is_static()) add(LayerNormSpecFor(x.at(-1).offset()));
       }
       // The fast MLA decode path's q̃ = W_UKᵀ q_nope: a BF16 GEMV of [R, d_n] per head
       // (runtime/interp/eval_mla_fast.cc), R = kv's columns, d_n = q_nope's last dim.
@@ -246,6 +254,16 @@ bool JitLinear::RmsNorm(const float* x, const float* residual, float* sum, const
   if (kernel == nullptr || kernel->info.format != DSC_KERNEL_RMS_NORM) return false;
   const dsc_rms_norm_args args = {x, residual, sum, weight, y, rows, eps, 0};
   reinterpret_cast<dsc_rms_norm_fn>(kernel->fn)(&args);
+  return true;
+}
+
+bool JitLinear::LayerNorm(const float* x, const float* gamma, const float* beta, int64_t rows,
+                          int64_t dim, float eps, float* y) {
+  if (rows <= 0 || dim <= 0) return false;
+  const dsc_linear_kernel* kernel = KernelFor(LayerNormSpecFor(dim));
+  if (kernel == nullptr || kernel->info.format != DSC_KERNEL_LAYER_NORM) return false;
+  const dsc_layer_norm_args args = {x, gamma, beta, y, rows, eps, 0};
+  reinterpret_cast<dsc_layer_norm_fn>(kernel->fn)(&args);
   return true;
 }
 

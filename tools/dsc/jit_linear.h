@@ -42,6 +42,9 @@ class JitLinear : public runtime::FastLinear {
   // a decode step's rows are a few KiB).
   bool RmsNorm(const float* x, const float* residual, float* sum, const float* weight, int64_t rows, int64_t dim,
                float eps, float* y) override;
+  // layer_norm rows (the indexer's keys), likewise on the calling thread.
+  bool LayerNorm(const float* x, const float* gamma, const float* beta, int64_t rows, int64_t dim,
+                 float eps, float* y) override;
   bool IndexerRowScores(const float* qt, const float* wv, const float* k, const float* k_scale, int64_t heads,
                         int64_t d, float scale, int64_t begin, int64_t end, float* out) override;
   dsc_mla_attention_fn MlaAttention(int64_t rank) override;
@@ -55,6 +58,8 @@ class JitLinear : public runtime::FastLinear {
   static std::optional<codegen::LinearKernelSpec> SpecFor(ir::QuantFormat format, int64_t m, int64_t n, int64_t k);
   // The kernel RmsNorm uses for rows of `dim`.
   static codegen::LinearKernelSpec NormSpecFor(int64_t dim);
+  // The kernel LayerNorm uses for rows of `dim`.
+  static codegen::LinearKernelSpec LayerNormSpecFor(int64_t dim);
   // The kernel IndexerRowScores uses for `heads` heads of dimension d.
   static codegen::LinearKernelSpec IndexerScoresSpec(int64_t heads, int64_t d);
   // The kernel MlaAttention uses for a latent rank.
@@ -69,10 +74,9 @@ class JitLinear : public runtime::FastLinear {
   static std::optional<codegen::LinearKernelSpec> DenseSpecFor(ir::DType dtype, int64_t m, int64_t n, int64_t k);
   // Every kernel Run / RunDense / RunRows / RmsNorm can request for `module` (each quantized
   // or dense weight an op reads, at every m; the fast MLA path's BF16 W_UKᵀ and its latent
-  // attention; prefill attention; the norms; the indexer's decode and prefill scores; the
-  // SwiGLU of every op with an FFN),
-  // deduplicated, in a stable order: what `dsc compile` puts in an artifact. Built from the
-  // same spec functions the kernels are looked up with.
+  // attention; prefill attention; the RMS and layer norms; the indexer's decode and prefill scores;
+  // the SwiGLU of every op with an FFN), deduplicated, in a stable order: what `dsc compile` puts
+  // in an artifact. Built from the same spec functions the kernels are looked up with.
   static std::vector<codegen::LinearKernelSpec> RequiredKernels(const ir::Module& module);
   // The part of RequiredKernels one sequence's decode (m = 1) and prefill (the GEMMs) use.
   static std::vector<codegen::LinearKernelSpec> SingleSequenceKernels(const ir::Module& module);
