@@ -12,8 +12,8 @@
 # (numerics, ir, frontend, tokenizer) in that build. DSC_FUZZ_SMOKE=0 skips the stage; a
 # developer's plain `scripts/test.sh` stays the fast path.
 #
-# What CI runs, and why (budget: under 30 min on 2 cores; README "Reliability" has the
-# measured stages). NOT in CI, for time: the full `asan` preset (~55 CPU-min of build) and
+# What CI runs, and why (aim: under 30 min on 2 cores; measured 45 min on a 2-core host
+# like CI's, README "Reliability" has the stages). NOT in CI, for time: the full `asan` preset (~55 CPU-min of build) and
 # the sanitizer unit tests (13 min on a 2-core host like CI's). Run `scripts/test.sh asan`
 # before merging changes to the runtime, passes or codegen, and DSC_SANITIZER_UNIT_TESTS=1
 # with DSC_FUZZ_SMOKE=1 before merging changes to a parser.
