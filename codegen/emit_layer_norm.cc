@@ -8,7 +8,6 @@
 // emit_rms_norm.cc gives (a reordered sum moves the output by an ulp, and the normed keys feed
 // the indexer's FP8 rounding and top-k).
 #include "codegen/linear_emitters.h"
-#include "llvm/IR/Intrinsics.h"
 
 namespace dsc::codegen {
 
@@ -51,11 +50,7 @@ dsc_kernel_info EmitLayerNorm(KernelBuilder& kb, const LinearKernelSpec& spec) {
     });
     llvm::Value* variance =
         ir.CreateFAdd(ir.CreateFDiv(ir.CreateLoad(kb.F32(), squares), dim_f), eps);
-    llvm::Value* root = ir.CreateIntrinsic(llvm::Intrinsic::sqrt, {ir.getDoubleTy()},
-                                           {ir.CreateFPExt(variance, ir.getDoubleTy())});
-    llvm::Value* inv = ir.CreateFPTrunc(
-        ir.CreateFDiv(llvm::ConstantFP::get(ir.getDoubleTy(), 1.0), root), kb.F32());
-    llvm::Value* inv_v = kb.Splat(v, inv);
+    llvm::Value* inv_v = kb.Splat(v, RsqrtRoundedOnce(kb, variance));
     llvm::Value* mean_v = kb.Splat(v, mean);
     // y = ((x − mean) · inv) · γ + β, `valid` lanes at column c.
     auto normalize_at = [&](llvm::Value* c, int valid) {
@@ -65,12 +60,7 @@ dsc_kernel_info EmitLayerNorm(KernelBuilder& kb, const LinearKernelSpec& spec) {
       llvm::Value* b = kb.LoadVec(vf, kb.Gep(kb.F32(), beta, c), valid, 4);
       llvm::Value* out =
           ir.CreateFAdd(ir.CreateFMul(ir.CreateFMul(ir.CreateFSub(xv, mean_v), inv_v), g), b);
-      llvm::Value* ptr = kb.Gep(kb.F32(), y, offset);
-      if (valid == v) {
-        ir.CreateAlignedStore(out, ptr, llvm::Align(4));
-      } else {
-        kb.StoreVecPrefix(out, ptr, kb.Int(valid), 4);
-      }
+      StoreLanes(kb, out, kb.Gep(kb.F32(), y, offset), valid);
     };
     kb.For(kb.Int(0), kb.Int(vector_end), v, "normalize",
            [&](llvm::Value* c) { normalize_at(c, v); });

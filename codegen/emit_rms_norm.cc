@@ -41,12 +41,7 @@ dsc_kernel_info EmitRmsNorm(KernelBuilder& kb, const LinearKernelSpec& spec) {
 
   // Stores `valid` lanes of `value` at element `offset` of `base`.
   auto store = [&](llvm::Value* value, llvm::Value* base, llvm::Value* offset, int valid) {
-    llvm::Value* ptr = kb.Gep(kb.F32(), base, offset);
-    if (valid == v) {
-      ir.CreateAlignedStore(value, ptr, llvm::Align(4));
-    } else {
-      kb.StoreVecPrefix(value, ptr, kb.Int(valid), 4);
-    }
+    StoreLanes(kb, value, kb.Gep(kb.F32(), base, offset), valid);
   };
 
   auto rows_loop = [&](bool add) {
@@ -73,10 +68,7 @@ dsc_kernel_info EmitRmsNorm(KernelBuilder& kb, const LinearKernelSpec& spec) {
       llvm::Value* total = ir.CreateLoad(kb.F32(), squares);
       llvm::Value* mean =
           ir.CreateFAdd(ir.CreateFDiv(total, llvm::ConstantFP::get(kb.F32(), static_cast<float>(dim))), eps);
-      llvm::Value* root = ir.CreateIntrinsic(llvm::Intrinsic::sqrt, {ir.getDoubleTy()},
-                                             {ir.CreateFPExt(mean, ir.getDoubleTy())});
-      llvm::Value* inv = ir.CreateFPTrunc(ir.CreateFDiv(llvm::ConstantFP::get(ir.getDoubleTy(), 1.0), root), kb.F32());
-      llvm::Value* inv_v = kb.Splat(v, inv);
+      llvm::Value* inv_v = kb.Splat(v, RsqrtRoundedOnce(kb, mean));
       // y = (s · inv) · w; s read back (from sum when adding: those lines are in L1).
       auto scale_at = [&](llvm::Value* c, int valid) {
         llvm::Value* offset = ir.CreateAdd(row, c);

@@ -8,6 +8,7 @@
 
 #include "codegen/kernel_builder.h"
 #include "codegen/linear_kernels.h"
+#include "llvm/IR/Intrinsics.h"
 
 namespace dsc::codegen {
 
@@ -24,6 +25,25 @@ inline dsc_kernel_info GemvInfo(dsc_weight_format format, const LinearKernelSpec
   info.scratch_per_m = scratch_per_m;
   info.scratch_m_align = 1;
   return info;
+}
+
+// The norms' 1 / sqrt(v) of a float32 v: computed in double and rounded once, as the reference's
+// Rsqrt (runtime/interp/kernels_norm.cc) does, so the norm kernels stay bit-identical to it.
+inline llvm::Value* RsqrtRoundedOnce(KernelBuilder& kb, llvm::Value* v) {
+  llvm::IRBuilder<>& ir = kb.ir();
+  llvm::Value* root = ir.CreateIntrinsic(llvm::Intrinsic::sqrt, {ir.getDoubleTy()},
+                                         {ir.CreateFPExt(v, ir.getDoubleTy())});
+  return ir.CreateFPTrunc(ir.CreateFDiv(llvm::ConstantFP::get(ir.getDoubleTy(), 1.0), root),
+                          kb.F32());
+}
+
+// Stores the first `valid` lanes of float vector `value` at `ptr` (all of them: a plain store).
+inline void StoreLanes(KernelBuilder& kb, llvm::Value* value, llvm::Value* ptr, int valid) {
+  if (valid == kb.lanes()) {
+    kb.ir().CreateAlignedStore(value, ptr, llvm::Align(4));
+  } else {
+    kb.StoreVecPrefix(value, ptr, kb.Int(valid), 4);
+  }
 }
 
 // The dsc_kernel_info of a kernel that is not a product (format DSC_KERNEL_*): shape (n, k),
