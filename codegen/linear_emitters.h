@@ -95,7 +95,7 @@ dsc_kernel_info EmitBf16Gemv(KernelBuilder& kb, const LinearKernelSpec& spec);
 // (emit_indexer_scores.cc), a dsc_mla_attention_fn (emit_mla_attention.cc), a
 // dsc_attention_block_fn (emit_attention_block.cc), a dsc_indexer_block_fn
 // (emit_indexer_scores.cc), a dsc_swiglu_fn (emit_swiglu.cc), a dsc_layer_norm_fn
-// (emit_layer_norm.cc).
+// (emit_layer_norm.cc), a dsc_topk_mask_fn (emit_topk_mask.cc).
 dsc_kernel_info EmitRmsNorm(KernelBuilder& kb, const LinearKernelSpec& spec);
 dsc_kernel_info EmitLayerNorm(KernelBuilder& kb, const LinearKernelSpec& spec);
 dsc_kernel_info EmitIndexerScores(KernelBuilder& kb, const LinearKernelSpec& spec);
@@ -103,6 +103,7 @@ dsc_kernel_info EmitMlaAttention(KernelBuilder& kb, const LinearKernelSpec& spec
 dsc_kernel_info EmitAttentionBlock(KernelBuilder& kb, const LinearKernelSpec& spec);
 dsc_kernel_info EmitIndexerBlock(KernelBuilder& kb, const LinearKernelSpec& spec);
 dsc_kernel_info EmitSwiGlu(KernelBuilder& kb, const LinearKernelSpec& spec);
+dsc_kernel_info EmitTopkMask(KernelBuilder& kb, const LinearKernelSpec& spec);
 
 // (in == −inf) ? 0 : numerics::ExpF(in − shift) per lane of float vectors `in` and `shift`,
 // bit-identical to numerics/exp.cc (emit_exp.cc): the attention kernels' softmax.

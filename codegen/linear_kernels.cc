@@ -38,6 +38,8 @@ const char* KindName(LinearKernelKind kind) {
       return "swiglu";
     case LinearKernelKind::kLayerNorm:
       return "layer_norm";
+    case LinearKernelKind::kTopkMask:
+      return "topk_mask";
   }
   return "?";
 }
@@ -52,6 +54,7 @@ std::string LinearKernelSpec::Name() const {
   if (kind == LinearKernelKind::kAttentionBlock) return absl::StrCat("dsc_attention_block_d", k, "_v", n);
   if (kind == LinearKernelKind::kIndexerBlock) return absl::StrCat("dsc_indexer_block_d", k);
   if (kind == LinearKernelKind::kSwiGlu) return "dsc_swiglu";
+  if (kind == LinearKernelKind::kTopkMask) return "dsc_topk_mask";
   std::string name = absl::StrCat("dsc_", KindName(kind));
   if (kind != LinearKernelKind::kNvfp4Gemm) absl::StrAppend(&name, "_m", m);
   absl::StrAppend(&name, "_n", n, "_k", k);
@@ -75,16 +78,20 @@ absl::Status ValidateSpec(const LinearKernelSpec& spec) {
       spec.kind == LinearKernelKind::kMlaAttention ||
       spec.kind == LinearKernelKind::kAttentionBlock ||
       spec.kind == LinearKernelKind::kIndexerBlock || spec.kind == LinearKernelKind::kSwiGlu ||
-      spec.kind == LinearKernelKind::kLayerNorm) {
+      spec.kind == LinearKernelKind::kLayerNorm || spec.kind == LinearKernelKind::kTopkMask) {
     const bool tuned = spec.rows_per_iteration != 0 || spec.prefetch_distance != -1 || spec.x_block_bytes != 0 ||
                        spec.adjacent_rows ||
                        spec.gemm_mr != 0 || spec.gemm_nr_vectors != 0 || spec.gemm_kc != 0 || spec.bf16_activations;
     // A norm's rows have n == k columns, MLA's rank and the indexer block's head dim are n == k
-    // (SwiGLU's length is an argument: n == k == 1); the indexer takes any heads (n)
-    // and head dim (k), prefill attention any value (n) and head (k) dims.
-    const bool shaped = spec.kind == LinearKernelKind::kIndexerScores ||
-                        spec.kind == LinearKernelKind::kAttentionBlock ||
-                        (spec.n == spec.k && (spec.kind != LinearKernelKind::kSwiGlu || spec.n == 1));
+    // (SwiGLU's length and the top-k mask's row length and k are arguments: n == k == 1); the
+    // indexer takes any heads (n) and head dim (k), prefill attention any value (n) and head
+    // (k) dims.
+    const bool shaped =
+        spec.kind == LinearKernelKind::kIndexerScores ||
+        spec.kind == LinearKernelKind::kAttentionBlock ||
+        (spec.n == spec.k &&
+         ((spec.kind != LinearKernelKind::kSwiGlu && spec.kind != LinearKernelKind::kTopkMask) ||
+          spec.n == 1));
     if (spec.m != 1 || !shaped || tuned) {
       return absl::InvalidArgumentError(
           absl::StrCat(what, ": a kernel that is not a product has m = 1, no knobs, and (a norm, MLA, an indexer block) n = k"));
@@ -156,6 +163,8 @@ absl::StatusOr<dsc_kernel_info> EmitLinearKernel(const LinearKernelSpec& spec,
       return EmitSwiGlu(kb, spec);
     case LinearKernelKind::kLayerNorm:
       return EmitLayerNorm(kb, spec);
+    case LinearKernelKind::kTopkMask:
+      return EmitTopkMask(kb, spec);
   }
   return absl::InvalidArgumentError("unknown linear kernel kind");
 }

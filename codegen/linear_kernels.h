@@ -21,6 +21,8 @@
 //               dsc_swiglu_fn), bit-identical to the reference.
 //   kLayerNorm  not a product: layer_norm of rows of n == k columns (m = 1; a
 //               dsc_layer_norm_fn), bit-identical to the reference.
+//   kTopkMask   not a product: the indexer's top-k mask, any row length and k as arguments
+//               (n = k = 1, m = 1; a dsc_topk_mask_fn), the reference's set exactly.
 //   kAttentionBlock  one head × 16 query rows of prefill attention: k = the head dim, n = the
 //               value dim (m = 1; a dsc_attention_block_fn), bit-identical to the reference.
 #ifndef DSC_CODEGEN_LINEAR_KERNELS_H_
@@ -53,7 +55,8 @@ enum class LinearKernelKind {
   kAttentionBlock,
   kIndexerBlock,
   kSwiGlu,
-  kLayerNorm
+  kLayerNorm,
+  kTopkMask
 };
 
 struct LinearKernelSpec {

@@ -50,6 +50,8 @@ typedef enum dsc_weight_format {
   DSC_KERNEL_SWIGLU = 21,
   /* Not a weight format either: a dsc_layer_norm_fn (below). */
   DSC_KERNEL_LAYER_NORM = 22,
+  /* Not a weight format either: a dsc_topk_mask_fn (below). */
+  DSC_KERNEL_TOPK_MASK = 23,
 } dsc_weight_format;
 
 /* y[i, j] = sum_c x[i, c] * W[j, c] for i < m and row_begin <= j < row_end (float32 in, float32
@@ -258,6 +260,23 @@ typedef struct dsc_swiglu_args {
 } dsc_swiglu_args;
 
 typedef void (*dsc_swiglu_fn)(const dsc_swiglu_args* args);
+
+/* The indexer's top-k selection (sparse_topk_mask, model.md §7.6, §8 step 8), per row of n
+ * scores: y = 0 at the min(k, n) largest, −inf elsewhere (k <= 0: −inf everywhere). The order
+ * is "larger score first, then lower position", a strict total order, so the chosen set is
+ * unique: the reference's (ref::TopkMask) exactly. −0 equals +0; −inf scores (future keys) are
+ * ordinary values, chosen by position when fewer than k are finite. NaN scores are ordered by
+ * their bits (the reference leaves them unspecified). One kernel serves every n and k
+ * (info.n == info.k == 1); y must not overlap scores. */
+typedef struct dsc_topk_mask_args {
+  const float* scores; /* [rows, n] */
+  float* y;            /* [rows, n] */
+  int64_t rows;
+  int64_t n;
+  int64_t k;
+} dsc_topk_mask_args;
+
+typedef void (*dsc_topk_mask_fn)(const dsc_topk_mask_args* args);
 
 static inline int64_t dsc_kernel_scratch_bytes(const dsc_kernel_info* info, int64_t m) {
   const int64_t a = info->scratch_m_align > 0 ? info->scratch_m_align : 1;

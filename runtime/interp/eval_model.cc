@@ -11,7 +11,9 @@
 #include "numerics/hadamard.h"
 #include "numerics/rope.h"
 #include "numerics/scalar_formats.h"
+#include "runtime/cpu_kernels.h"
 #include "runtime/interp/eval_ops.h"
+#include "runtime/interp/kernels_indexer.h"
 #include "runtime/interp/kernels_moe.h"
 
 namespace dsc::runtime {
@@ -140,24 +142,33 @@ EvalResult IndexerScore(const EvalArgs& a) {
   return Results(std::move(y));
 }
 
-// 0 on the min(k, T) largest scores of each row, -inf elsewhere (§7.6, §8.8).
+// 0 on the min(k, T) largest scores of each row, -inf elsewhere (§7.6, §8.8): ref::TopkMask, or
+// the fast engine's compiled kernel (the same set: both follow one strict total order), its rows
+// split over the engine's threads when a prefill makes that worth waking them.
 EvalResult SparseTopkMask(const EvalArgs& a) {
   const Tensor& x = *a.in[0];
   int64_t s = x.shape[0], t = x.shape[1];
   int64_t k = std::min(ir::GetInt(a.op.attrs(), "k"), t);
   Tensor y = a.NewFloat(0);  // [s, t]
   if (k == t) return Results(std::move(y));  // every position kept: all zeros
-  thread_local std::vector<int64_t> order;
-  order.resize(t);
-  for (int64_t i = 0; i < s; ++i) {
-    const float* row = x.f.data() + i * t;
-    std::iota(order.begin(), order.end(), 0);
-    // Larger score first, ties by position: a strict total order, so its k first are one set,
-    // which nth_element finds in O(t) (partial_sort's O(t log k) made long prompts O(S² log k)).
-    std::nth_element(order.begin(), order.begin() + (k - 1), order.end(),
-                     [&](int64_t p, int64_t q) { return row[p] > row[q] || (row[p] == row[q] && p < q); });
-    std::fill(y.f.begin() + i * t, y.f.begin() + (i + 1) * t, kNegInf);
-    for (int64_t j = 0; j < k; ++j) y.f[i * t + order[j]] = 0.0f;
+  const dsc_topk_mask_fn compiled = a.fast != nullptr ? a.fast->TopkMask() : nullptr;
+  if (compiled == nullptr) {
+    ref::TopkMask(x.f.data(), s, t, k, y.f.data());
+    return Results(std::move(y));
+  }
+  auto select_rows = [&](int64_t begin, int64_t end) {
+    const dsc_topk_mask_args args = {x.f.data() + begin * t, y.f.data() + begin * t, end - begin, t,
+                                     k};
+    if (end > begin) compiled(&args);
+  };
+  ThreadPool* pool = a.fast->pool();
+  if (pool == nullptr || pool->size() < 2 || s * t < (int64_t{1} << 16)) {
+    select_rows(0, s);
+  } else {
+    pool->Run([&](int thread) {
+      const auto [begin, end] = SplitRows(s, pool->size(), thread, 1);
+      select_rows(begin, end);
+    });
   }
   return Results(std::move(y));
 }

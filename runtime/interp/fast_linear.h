@@ -77,6 +77,8 @@ class FastLinear {
   virtual dsc_indexer_block_fn IndexerBlock(int64_t d) { return nullptr; }
   // The same for SwiGLU of any length (dsc_swiglu_args).
   virtual dsc_swiglu_fn SwiGlu() { return nullptr; }
+  // The same for the indexer's top-k mask of any row length and k (dsc_topk_mask_args).
+  virtual dsc_topk_mask_fn TopkMask() { return nullptr; }
 
   // The engine's threads (nullptr: run everything on the calling thread).
   virtual ThreadPool* pool() { return nullptr; }

@@ -71,4 +71,23 @@ void TopKIndices(const float* scores, int64_t rows, int64_t n, int64_t k, int32_
   }
 }
 
+void TopkMask(const float* scores, int64_t rows, int64_t n, int64_t k, float* y) {
+  k = std::clamp<int64_t>(k, 0, n);
+  thread_local std::vector<int64_t> order;
+  order.resize(n);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = scores + r * n;
+    float* out = y + r * n;
+    std::fill(out, out + n, -std::numeric_limits<float>::infinity());
+    if (k == 0) continue;
+    std::iota(order.begin(), order.end(), 0);
+    // A strict total order, so its k first are one set, which nth_element finds in O(n)
+    // (partial_sort's O(n log k) made long prompts O(S² log k)).
+    std::nth_element(
+        order.begin(), order.begin() + (k - 1), order.end(),
+        [&](int64_t p, int64_t q) { return row[p] > row[q] || (row[p] == row[q] && p < q); });
+    for (int64_t j = 0; j < k; ++j) out[order[j]] = 0.0f;
+  }
+}
+
 }  // namespace dsc::runtime::ref

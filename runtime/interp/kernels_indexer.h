@@ -32,6 +32,11 @@ void IndexScores(const uint8_t* q_codes, const float* q_scales, const float* hea
 // out [rows, k] and padded with −1. Equals the official top-k restricted to causal keys.
 void TopKIndices(const float* scores, int64_t rows, int64_t n, int64_t k, int32_t* out);
 
+// sparse_topk_mask (§7.6, §8.8) per row of scores [rows, n]: y = 0 at the min(k, n) largest
+// scores, −inf elsewhere, in the strict total order "larger score first, then lower position"
+// (so the set is unique; −inf scores take part like any value). y must not overlap scores.
+void TopkMask(const float* scores, int64_t rows, int64_t n, int64_t k, float* y);
+
 }  // namespace dsc::runtime::ref
 
 #endif  // DSC_RUNTIME_INTERP_KERNELS_INDEXER_H_

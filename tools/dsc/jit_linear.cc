@@ -100,6 +100,10 @@ codegen::LinearKernelSpec JitLinear::SwiGluSpec() {
   return NonLinearSpec(codegen::LinearKernelKind::kSwiGlu, 1, 1);
 }
 
+codegen::LinearKernelSpec JitLinear::TopkMaskSpec() {
+  return NonLinearSpec(codegen::LinearKernelKind::kTopkMask, 1, 1);
+}
+
 // Over-approximates (a kernel no product ends up using costs only compile time and disk);
 // a kernel missing here would make an artifact run that product on the reference path.
 std::vector<codegen::LinearKernelSpec> JitLinear::RequiredKernels(const ir::Module& module) {
@@ -139,6 +143,9 @@ std::vector<codegen::LinearKernelSpec> JitLinear::RequiredKernels(const ir::Modu
         case ir::OpCode::kSwiglu: case ir::OpCode::kGateUpSwiglu: case ir::OpCode::kMoeExperts:
         case ir::OpCode::kMoeDecode: case ir::OpCode::kMoeGrouped:
           add(SwiGluSpec());
+          break;
+        case ir::OpCode::kSparseTopkMask:
+          add(TopkMaskSpec());
           break;
         default:
           break;
@@ -302,6 +309,12 @@ dsc_swiglu_fn JitLinear::SwiGlu() {
   const dsc_linear_kernel* kernel = KernelFor(SwiGluSpec());
   if (kernel == nullptr || kernel->info.format != DSC_KERNEL_SWIGLU) return nullptr;
   return reinterpret_cast<dsc_swiglu_fn>(kernel->fn);
+}
+
+dsc_topk_mask_fn JitLinear::TopkMask() {
+  const dsc_linear_kernel* kernel = KernelFor(TopkMaskSpec());
+  if (kernel == nullptr || kernel->info.format != DSC_KERNEL_TOPK_MASK) return nullptr;
+  return reinterpret_cast<dsc_topk_mask_fn>(kernel->fn);
 }
 
 dsc_linear_args JitLinear::Args(const runtime::QuantView* quant, int64_t index, const uint8_t* dense, int64_t n,

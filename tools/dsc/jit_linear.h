@@ -51,6 +51,7 @@ class JitLinear : public runtime::FastLinear {
   dsc_attention_block_fn AttentionBlock(int64_t d, int64_t dv) override;
   dsc_indexer_block_fn IndexerBlock(int64_t d) override;
   dsc_swiglu_fn SwiGlu() override;
+  dsc_topk_mask_fn TopkMask() override;
   runtime::ThreadPool* pool() override { return &pool_; }
   bool bf16_activations() const override { return bf16_activations_; }
 
@@ -70,13 +71,16 @@ class JitLinear : public runtime::FastLinear {
   static codegen::LinearKernelSpec IndexerBlockSpec(int64_t d);
   // The kernel SwiGlu uses.
   static codegen::LinearKernelSpec SwiGluSpec();
+  // The kernel TopkMask uses.
+  static codegen::LinearKernelSpec TopkMaskSpec();
   // The kernel RunDense / RunRows use for a dense matrix (BF16 GEMV), or nullopt.
   static std::optional<codegen::LinearKernelSpec> DenseSpecFor(ir::DType dtype, int64_t m, int64_t n, int64_t k);
   // Every kernel Run / RunDense / RunRows / RmsNorm can request for `module` (each quantized
   // or dense weight an op reads, at every m; the fast MLA path's BF16 W_UKᵀ and its latent
   // attention; prefill attention; the RMS and layer norms; the indexer's decode and prefill scores;
-  // the SwiGLU of every op with an FFN), deduplicated, in a stable order: what `dsc compile` puts
-  // in an artifact. Built from the same spec functions the kernels are looked up with.
+  // the SwiGLU of every op with an FFN; the indexer's top-k mask), deduplicated, in a stable order:
+  // what `dsc compile` puts in an artifact. Built from the same spec functions the kernels are
+  // looked up with.
   static std::vector<codegen::LinearKernelSpec> RequiredKernels(const ir::Module& module);
   // The part of RequiredKernels one sequence's decode (m = 1) and prefill (the GEMMs) use.
   static std::vector<codegen::LinearKernelSpec> SingleSequenceKernels(const ir::Module& module);
