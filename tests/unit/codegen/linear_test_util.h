@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "codegen/jit.h"
+#include "codegen/linear_kernels.h"
 #include "codegen/target.h"
 #include "gtest/gtest.h"
 #include "numerics/fp8_block.h"
@@ -119,6 +120,21 @@ inline std::string IsaParamName(const ::testing::TestParamInfo<const char*>& inf
     if (c == '-') c = '_';
   }
   return name;
+}
+
+// Compiles the one kernel of `kind` whose sizes are all call arguments (n == k == 1: SwiGLU,
+// the top-k mask) and checks that its format is `format`: its entry point, or nullptr after
+// a test failure.
+template <typename Fn>
+Fn CompileArgumentSizedKernel(Jit& jit, LinearKernelKind kind, int32_t format) {
+  LinearKernelSpec spec;
+  spec.kind = kind;
+  spec.n = spec.k = 1;
+  absl::StatusOr<dsc_linear_kernel> kernel = CompileLinearKernel(jit, spec);
+  EXPECT_TRUE(kernel.ok()) << kernel.status();
+  if (!kernel.ok()) return nullptr;
+  EXPECT_EQ(kernel->info.format, format);
+  return kernel->info.format == format ? reinterpret_cast<Fn>(kernel->fn) : nullptr;
 }
 
 // A JIT for the --target-cpu value of a parameterized test ("host", "x86-64-v3", ...).

@@ -21,13 +21,9 @@ class SwiGluKernelTest : public testing::JitTargetTest {
  protected:
   void SetUp() override {
     testing::JitTargetTest::SetUp();
-    LinearKernelSpec spec;
-    spec.kind = LinearKernelKind::kSwiGlu;
-    spec.n = spec.k = 1;
-    absl::StatusOr<dsc_linear_kernel> kernel = CompileLinearKernel(*jit_, spec);
-    ASSERT_TRUE(kernel.ok()) << kernel.status();
-    ASSERT_EQ(kernel->info.format, DSC_KERNEL_SWIGLU);
-    fn_ = reinterpret_cast<dsc_swiglu_fn>(kernel->fn);
+    fn_ = testing::CompileArgumentSizedKernel<dsc_swiglu_fn>(*jit_, LinearKernelKind::kSwiGlu,
+                                                             DSC_KERNEL_SWIGLU);
+    ASSERT_NE(fn_, nullptr);
   }
 
   // The kernel's y for gate and up (y[n] must keep its sentinel).

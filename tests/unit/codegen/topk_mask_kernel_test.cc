@@ -48,13 +48,9 @@ class TopkMaskKernelTest : public testing::JitTargetTest {
  protected:
   void SetUp() override {
     testing::JitTargetTest::SetUp();
-    LinearKernelSpec spec;
-    spec.kind = LinearKernelKind::kTopkMask;
-    spec.n = spec.k = 1;
-    absl::StatusOr<dsc_linear_kernel> kernel = CompileLinearKernel(*jit_, spec);
-    ASSERT_TRUE(kernel.ok()) << kernel.status();
-    ASSERT_EQ(kernel->info.format, DSC_KERNEL_TOPK_MASK);
-    fn_ = reinterpret_cast<dsc_topk_mask_fn>(kernel->fn);
+    fn_ = testing::CompileArgumentSizedKernel<dsc_topk_mask_fn>(*jit_, LinearKernelKind::kTopkMask,
+                                                                DSC_KERNEL_TOPK_MASK);
+    ASSERT_NE(fn_, nullptr);
   }
 
   // Runs the kernel on `scores` (rows of n) and compares with the reference bit for bit; the
